@@ -1,0 +1,80 @@
+/* The msgw configuration: a libconfig file with a default for every key.
+ * Loaded once at start-up; the process's own read-only state after that. */
+#ifndef MSGW_CONF_CONF_H
+#define MSGW_CONF_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/cidr.h"
+
+#define MSGW_DEFAULT_CONFIG SYSCONFDIR "/msgw/msgw.conf"
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct config {
+	char *path;              /* the file this was loaded from */
+	char *domain;            /* mailbox addresses are <id>@domain */
+	char *hostname;          /* name in greetings and Received: */
+	char *data_dir;
+	int log_level;           /* enum log_level */
+	struct {
+		char *cert, *key;
+		int min_version;     /* 12 or 13 */
+		int handshake_timeout;
+	} tls;
+	struct {
+		int max_connections; /* concurrent children under --listen */
+	} server;
+	struct {
+		int64_t max_message_size;
+		int require_tls;
+		int max_recipients;
+		int max_errors;
+		int command_timeout, data_timeout, session_timeout;
+		struct strlist allowed_networks;
+		struct cidr *networks;   /* parsed allowed_networks */
+		size_t n_networks;
+	} smtp;
+	struct {
+		int login_failure_delay; /* milliseconds */
+		int idle_timeout;
+		int max_errors;
+	} pop3;
+	struct {
+		int enabled;
+		char *ca_file;
+		struct strlist allowed_targets;
+		int pop3_require_copy;
+		int connect_timeout, reply_timeout;
+	} proxy;
+	struct {
+		char *directory, *staging_directory, *ca_file, *email, *profile;
+		int challenge_port;
+	} acme;
+	struct {
+		int scrypt_log_n;
+	} crypt;
+	struct {
+		int oldest_warning_hours, oldest_critical_hours;
+		int cert_warning_days, cert_critical_days;
+		int64_t min_free_bytes;
+	} status;
+};
+
+/* Which file to read: explicit (-c) wins, then $MSGW_CONFIG, then default. */
+const char *config_pick_path(const char *explicit_path);
+
+/* Load and validate. On failure returns -1 with a message naming the file,
+ * line and key in err ("FILE:LINE: KEY: problem"); cfg is then empty. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Defaults only (no file): for tests and tools that run without one. */
+int config_defaults(struct config *cfg);
+void config_free(struct config *cfg);
+/* The i-th known key name ("smtp.max_recipients"), NULL past the end. */
+const char *config_key_name(size_t i);
+
+#endif

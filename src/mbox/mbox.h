@@ -1,0 +1,7 @@
+/* msgw-mbox commands. */
+#ifndef MSGW_MBOX_MBOX_H
+#define MSGW_MBOX_MBOX_H
+
+int mbox_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,74 @@
+/* A connection's byte stream over a pair of fds (inetd: 0 and 1), plain or
+ * TLS, with bounded buffers and a deadline on every read and write.
+ * Output is buffered and flushed before any read that would block, so
+ * pipelined replies go out together (RFC 2920) without an explicit flush. */
+#ifndef MSGW_NET_STREAM_H
+#define MSGW_NET_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define STREAM_BUFSIZE 16384
+
+enum stream_err { STREAM_OK = 0, STREAM_EOF, STREAM_TIMEOUT, STREAM_IO, STREAM_TLS };
+
+enum line_result { LINE_OK = 0, LINE_TOO_LONG, LINE_EOF, LINE_ERROR };
+
+struct tls_conn;
+
+struct stream {
+	int rfd, wfd;
+	struct tls_conn *tls;      /* NULL while plaintext */
+	int timeout_ms;            /* for each read or write */
+	long long deadline_ms;     /* absolute (monotonic) end of session; 0 = none */
+	enum stream_err err;
+	char errmsg[160];
+	uint64_t bytes_in, bytes_out;
+	size_t rpos, rlen, wlen;
+	unsigned char rbuf[STREAM_BUFSIZE];
+	unsigned char wbuf[STREAM_BUFSIZE];
+};
+
+/* Makes the fds non-blocking; timeouts are then enforced by poll. */
+void stream_init(struct stream *s, int rfd, int wfd, int timeout_ms);
+void stream_set_timeout(struct stream *s, int timeout_ms);
+/* The whole session ends seconds from now, whatever the per-op timeout. */
+void stream_set_session_limit(struct stream *s, int seconds);
+long long stream_now_ms(void);
+
+/* One line ending in LF, kept with its terminator, NUL-terminated, at most
+ * max-1 bytes. LINE_TOO_LONG: the line was longer; all of it up to and
+ * including its LF has been consumed and dropped (*len is then 0). A final
+ * unterminated line at EOF is LINE_EOF. */
+enum line_result stream_getline(struct stream *s, char *line, size_t max, size_t *len);
+/* Up to n bytes: >0, 0 at EOF, -1 on error (s->err, s->errmsg). */
+ssize_t stream_read(struct stream *s, void *buf, size_t n);
+/* Exactly n bytes, or -1 (EOF before n is an error). */
+int stream_read_exact(struct stream *s, void *buf, size_t n);
+
+/* Buffered output; 0 or -1. */
+int stream_write(struct stream *s, const void *p, size_t n);
+int stream_puts(struct stream *s, const char *str);
+int stream_printf(struct stream *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int stream_flush(struct stream *s);
+
+/* Bytes read from the peer but not yet consumed. */
+size_t stream_pending(const struct stream *s);
+/* Drop them (before a TLS handshake, so nothing can be injected). */
+void stream_discard_pending(struct stream *s);
+/* Wait up to timeout_ms for input without consuming it: 1 ready, 0 not. */
+int stream_input_ready(struct stream *s, int timeout_ms);
+
+const char *stream_strerror(const struct stream *s);
+/* TLS close_notify (if TLS) and release of the TLS state; fds stay open. */
+void stream_shutdown(struct stream *s);
+
+/* For net/tls.c: raw transport with the stream's deadlines. */
+ssize_t stream_raw_read(struct stream *s, void *buf, size_t n);
+ssize_t stream_raw_write(struct stream *s, const void *buf, size_t n);
+void stream_set_error(struct stream *s, enum stream_err e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,236 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "net/tls.h"
+
+struct tls_conn {
+	gnutls_session_t session;
+	gnutls_certificate_credentials_t cred;
+};
+
+/* TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy. */
+#define PRIO_12 "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+#define PRIO_13 "SECURE128:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+
+static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct stream *s = p;
+	ssize_t r = stream_raw_read(s, buf, n);
+
+	if (r < 0)
+		errno = EIO;   /* a timeout is recorded in s->err; gnutls sees a hard error */
+	return r;
+}
+
+static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+	struct stream *s = p;
+	ssize_t w = stream_raw_write(s, buf, n);
+
+	if (w < 0)
+		errno = EIO;
+	return w;
+}
+
+static void tls_free(struct tls_conn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->session)
+		gnutls_deinit(t->session);
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	free(t);
+}
+
+static int handshake(struct stream *s, struct tls_conn *t, int timeout_s)
+{
+	int saved = s->timeout_ms, rc;
+
+	gnutls_transport_set_ptr(t->session, s);
+	gnutls_transport_set_pull_function(t->session, pull);
+	gnutls_transport_set_push_function(t->session, push);
+	s->timeout_ms = timeout_s * 1000;
+	do {
+		rc = gnutls_handshake(t->session);
+	} while (rc < 0 && !gnutls_error_is_fatal(rc) && s->err == STREAM_OK);
+	s->timeout_ms = saved;
+	if (rc < 0) {
+		if (s->err == STREAM_OK)
+			stream_set_error(s, STREAM_TLS, "TLS handshake failed: %s", gnutls_strerror(rc));
+		else
+			snprintf(s->errmsg, sizeof s->errmsg, "TLS handshake failed: %s",
+				 s->err == STREAM_TIMEOUT ? "timed out" : "connection lost");
+		return -1;
+	}
+	s->tls = t;
+	return 0;
+}
+
+int tls_server_start(struct stream *s, const struct config *cfg)
+{
+	struct tls_conn *t;
+	int rc;
+
+	if (s->tls) {
+		stream_set_error(s, STREAM_TLS, "TLS already active");
+		return -1;
+	}
+	if (stream_flush(s) < 0)
+		return -1;
+	stream_discard_pending(s);   /* nothing sent before the handshake counts */
+	if ((t = calloc(1, sizeof *t)) == NULL) {
+		stream_set_error(s, STREAM_TLS, "out of memory");
+		return -1;
+	}
+	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
+		goto fail;
+	rc = gnutls_certificate_set_x509_key_file2(t->cred, cfg->tls.cert, cfg->tls.key,
+						   GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (rc < 0) {
+		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.cert,
+				 cfg->tls.key, gnutls_strerror(rc));
+		tls_free(t);
+		return -1;
+	}
+	if ((rc = gnutls_init(&t->session, GNUTLS_SERVER | GNUTLS_NO_SIGNAL)) < 0 ||
+	    (rc = gnutls_priority_set_direct(t->session, cfg->tls.min_version >= 13 ? PRIO_13 : PRIO_12, NULL)) < 0 ||
+	    (rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
+		goto fail;
+	gnutls_certificate_server_set_request(t->session, GNUTLS_CERT_IGNORE);
+	if (handshake(s, t, cfg->tls.handshake_timeout) < 0) {
+		tls_free(t);
+		return -1;
+	}
+	return 0;
+fail:
+	stream_set_error(s, STREAM_TLS, "TLS set-up failed: %s", gnutls_strerror(rc));
+	tls_free(t);
+	return -1;
+}
+
+static int is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+int tls_client_start(struct stream *s, const struct tls_client_opts *o)
+{
+	struct tls_conn *t;
+	int rc;
+
+	if (stream_flush(s) < 0)
+		return -1;
+	stream_discard_pending(s);
+	if ((t = calloc(1, sizeof *t)) == NULL) {
+		stream_set_error(s, STREAM_TLS, "out of memory");
+		return -1;
+	}
+	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
+		goto fail;
+	if (o->system_trust && (rc = gnutls_certificate_set_x509_system_trust(t->cred)) < 0)
+		goto fail;
+	if (o->ca_file && *o->ca_file &&
+	    (rc = gnutls_certificate_set_x509_trust_file(t->cred, o->ca_file, GNUTLS_X509_FMT_PEM)) <= 0) {
+		stream_set_error(s, STREAM_TLS, "%s: no usable CA certificate: %s", o->ca_file,
+				 rc < 0 ? gnutls_strerror(rc) : "file holds none");
+		tls_free(t);
+		return -1;
+	}
+	if ((rc = gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
+	    (rc = gnutls_priority_set_direct(t->session, PRIO_12, NULL)) < 0 ||
+	    (rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
+		goto fail;
+	if (!is_ip_literal(o->host) &&
+	    (rc = gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, o->host, strlen(o->host))) < 0)
+		goto fail;
+	/* Chain and host name (or IP address) are checked during the handshake. */
+	gnutls_session_set_verify_cert(t->session, o->host, 0);
+	if (handshake(s, t, o->handshake_timeout) < 0) {
+		tls_free(t);
+		return -1;
+	}
+	return 0;
+fail:
+	stream_set_error(s, STREAM_TLS, "TLS set-up failed: %s", gnutls_strerror(rc));
+	tls_free(t);
+	return -1;
+}
+
+int tls_active(const struct stream *s)
+{
+	return s->tls != NULL;
+}
+
+const char *tls_describe(const struct stream *s, char *out, size_t size)
+{
+	gnutls_session_t ss;
+	const char *suite;
+
+	if (!s->tls) {
+		snprintf(out, size, "none");
+		return out;
+	}
+	ss = s->tls->session;
+	suite = gnutls_ciphersuite_get(ss);
+	snprintf(out, size, "%s %s", gnutls_protocol_get_name(gnutls_protocol_get_version(ss)),
+		 suite ? suite : "unknown");
+	return out;
+}
+
+ssize_t tls_read(struct stream *s, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t r = gnutls_record_recv(s->tls->session, buf, n);
+
+		if (r >= 0)
+			return r;
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (r == GNUTLS_E_PREMATURE_TERMINATION && s->err == STREAM_OK)
+			return 0;   /* peer closed without close_notify: treat as EOF */
+		stream_set_error(s, STREAM_TLS, "TLS read: %s", gnutls_strerror((int)r));
+		return -1;
+	}
+}
+
+ssize_t tls_write(struct stream *s, const void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t w = gnutls_record_send(s->tls->session, buf, n);
+
+		if (w >= 0)
+			return w;
+		if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED)
+			continue;
+		stream_set_error(s, STREAM_TLS, "TLS write: %s", gnutls_strerror((int)w));
+		return -1;
+	}
+}
+
+size_t tls_pending(const struct stream *s)
+{
+	return s->tls ? gnutls_record_check_pending(s->tls->session) : 0;
+}
+
+void tls_end(struct stream *s, int send_bye)
+{
+	if (send_bye) {
+		int saved = s->timeout_ms;
+		s->timeout_ms = 2000;   /* do not hang on a peer that stopped reading */
+		(void)gnutls_bye(s->tls->session, GNUTLS_SHUT_WR);
+		s->timeout_ms = saved;
+	}
+	tls_free(s->tls);
+	s->tls = NULL;
+}

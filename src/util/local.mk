@@ -1,0 +1,7 @@
+# src/util: buffers, paths, logging, wiping, address prefixes. Depends on libc only.
+src_libmsgw_a_SOURCES += \
+	src/util/buf.c src/util/buf.h \
+	src/util/cidr.c src/util/cidr.h \
+	src/util/log.c src/util/log.h \
+	src/util/path.c src/util/path.h \
+	src/util/wipe.h

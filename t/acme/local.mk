@@ -1,0 +1,1 @@
+# t/acme: tests of src/acme

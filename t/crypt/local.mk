@@ -1,0 +1,1 @@
+# t/crypt: tests of src/crypt

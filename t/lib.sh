@@ -1,0 +1,49 @@
+# TAP helpers for shell tests (sourced by t/*.t).
+set -u
+_t_n=0
+_t_failed=0
+_t_cleanup=""
+MSGW_SRCDIR=${MSGW_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+MSGW_BUILDDIR=${MSGW_BUILDDIR:-$MSGW_SRCDIR}
+PATH=$MSGW_BUILDDIR/src:$PATH
+export PATH
+
+ok() {   # ok COND-EXIT-STATUS NAME
+	_t_n=$((_t_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_t_n - $2"; else echo "not ok $_t_n - $2"; _t_failed=$((_t_failed + 1)); fi
+}
+is() {   # is GOT WANT NAME
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "     got: '$1'"; diag "  wanted: '$2'"; fi
+}
+like() { # like GOT PATTERN NAME
+	case $1 in *$2*) ok 0 "$3" ;; *) ok 1 "$3"; diag "     got: '$1'"; diag "  wanted: *$2*" ;; esac
+}
+skip() { _t_n=$((_t_n + 1)); echo "ok $_t_n - $2 # SKIP $1"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+at_exit() { _t_cleanup="$1; $_t_cleanup"; }
+_t_exit() { eval "$_t_cleanup"; }
+trap _t_exit EXIT
+done_testing() {
+	echo "1..$_t_n"
+	[ "$_t_failed" -eq 0 ]
+	exit $?
+}
+t_tmpdir() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/msgw-t.XXXXXX")
+	at_exit "rm -rf '$T'"
+}
+free_port() {
+	"${PYTHON3:-python3}" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() { # wait_port PORT
+	"${PYTHON3:-python3}" - "$1" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1]); end = time.monotonic() + 15
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}

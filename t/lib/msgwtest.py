@@ -1,0 +1,223 @@
+"""TAP and fixtures for msgw's end-to-end tests (Python standard library only).
+
+A test script:
+
+    from msgwtest import *
+    t = Test()                  # plan is printed at the end (done_testing)
+    env = t.env()               # private dir, config, test CA + server cert
+    srv = env.start("msgw-smtp", "--listen", f"127.0.0.1:{env.port()}")
+    t.ok(..., "name")
+    t.done()
+
+Servers are started by the test and stopped by their pid at exit; only
+loopback addresses are used.
+"""
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SRCDIR = os.environ.get("MSGW_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILDDIR = os.environ.get("MSGW_BUILDDIR", SRCDIR)
+VALGRIND = os.environ.get("MSGW_VALGRIND") == "1"
+
+
+def prog(name):
+    """Path of a built program (src/NAME) or test helper (t/NAME)."""
+    for d in ("src", "t", "t/unit"):
+        p = os.path.join(BUILDDIR, d, name)
+        if os.path.exists(p):
+            return p
+    raise FileNotFoundError(name)
+
+
+class Test:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+        self._cleanups = []
+        atexit.register(self._cleanup)
+
+    def ok(self, cond, name, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print(f"{'' if cond else 'not '}ok {self.n} - {name}", flush=True)
+        if not cond and diag is not None:
+            self.diag(diag)
+        return bool(cond)
+
+    def is_(self, got, want, name):
+        return self.ok(got == want, name, f"     got: {got!r}\n  wanted: {want!r}")
+
+    def like(self, got, sub, name):
+        return self.ok(got is not None and sub in got, name, f"     got: {got!r}\n  wanted substring: {sub!r}")
+
+    def skip(self, reason, name):
+        self.n += 1
+        print(f"ok {self.n} - {name} # SKIP {reason}", flush=True)
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print(f"# {line}", flush=True)
+
+    def bail(self, msg):
+        print(f"Bail out! {msg}", flush=True)
+        self._cleanup()
+        os._exit(255)
+
+    def at_exit(self, fn):
+        self._cleanups.append(fn)
+
+    def _cleanup(self):
+        while self._cleanups:
+            fn = self._cleanups.pop()
+            try:
+                fn()
+            except Exception as e:  # cleanup must not mask results
+                print(f"# cleanup: {e}", flush=True)
+
+    def done(self):
+        self._cleanup()
+        print(f"1..{self.n}", flush=True)
+        sys.exit(1 if self.failed else 0)
+
+    def env(self, **conf):
+        return Env(self, **conf)
+
+
+def free_port():
+    """A currently free loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, host="127.0.0.1", timeout=15.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {host}:{port}")
+
+
+def make_ca(dirpath, names=("localhost", "mail.test"), ips=("127.0.0.1", "::1")):
+    """A throwaway CA and a server certificate for names/ips (openssl)."""
+    os.makedirs(dirpath, exist_ok=True)
+    ca_key, ca_crt = f"{dirpath}/ca.key", f"{dirpath}/ca.pem"
+    key, crt = f"{dirpath}/key.pem", f"{dirpath}/cert.pem"
+    if not os.path.exists(crt):
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", ca_key, "-out", ca_crt, "-days", "3", "-subj", "/CN=msgw test CA")
+        san = ",".join([f"DNS:{n}" for n in names] + [f"IP:{i}" for i in ips])
+        ext = f"{dirpath}/ext.cnf"
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+        run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", key, "-out", f"{dirpath}/req.csr", "-subj", f"/CN={names[0]}")
+        run("openssl", "x509", "-req", "-in", f"{dirpath}/req.csr", "-CA", ca_crt, "-CAkey", ca_key,
+            "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext)
+        os.chmod(key, 0o600)
+    return ca_crt, crt, key
+
+
+def conf_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return f"{v}L" if abs(v) >= 2**31 else str(v)
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(conf_value(x) for x in v) + " ]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Env:
+    """A private msgw installation: dir, config file, certificates."""
+
+    def __init__(self, t, **conf):
+        self.t = t
+        self.dir = tempfile.mkdtemp(prefix="msgw-e2e.")
+        t.at_exit(lambda: shutil.rmtree(self.dir, ignore_errors=True))
+        self.ca, self.cert, self.key = make_ca(os.path.join(self.dir, "tls"))
+        self.data_dir = os.path.join(self.dir, "data")
+        os.makedirs(self.data_dir, mode=0o700)
+        self.procs = []
+        settings = {
+            "domain": "mail.test",
+            "hostname": "mx.mail.test",
+            "data_dir": self.data_dir,
+            "log_level": "debug",
+            "tls.cert": self.cert,
+            "tls.key": self.key,
+            "crypt.scrypt_log_n": 10,
+            "pop3.login_failure_delay": 200,
+        }
+        settings.update({k.replace("__", "."): v for k, v in conf.items()})
+        self.config = os.path.join(self.dir, "msgw.conf")
+        self.write_config(settings)
+
+    def write_config(self, settings):
+        top, sections = [], {}
+        for k, v in settings.items():
+            if "." in k:
+                sec, key = k.split(".", 1)
+                sections.setdefault(sec, []).append(f"  {key} = {conf_value(v)};")
+            else:
+                top.append(f"{k} = {conf_value(v)};")
+        with open(self.config, "w") as f:
+            f.write("\n".join(top) + "\n")
+            for sec, lines in sections.items():
+                f.write(f"{sec} = {{\n" + "\n".join(lines) + "\n};\n")
+        self.settings = settings
+
+    def port(self):
+        return free_port()
+
+    def cmd(self, name, *args):
+        argv = [prog(name), "-c", self.config, *args]
+        if VALGRIND:
+            argv = ["valgrind", "-q", "--error-exitcode=99", *argv]
+        return argv
+
+    def run(self, name, *args, input=None, check=False, timeout=120):
+        return subprocess.run(self.cmd(name, *args), input=input, capture_output=True,
+                              timeout=timeout, check=check)
+
+    def start(self, name, *args, port=None, logname=None):
+        """Start a server in the foreground mode; stop it at exit."""
+        log = open(os.path.join(self.dir, (logname or name) + ".log"), "ab")
+        p = subprocess.Popen(self.cmd(name, *args), stdin=subprocess.DEVNULL, stdout=log,
+                             stderr=log, start_new_session=True)
+        self.procs.append(p)
+
+        def stop():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            log.close()
+        self.t.at_exit(stop)
+        if port is not None:
+            wait_port(port, proc=p)
+        return p
+
+    def log(self, name):
+        try:
+            with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""

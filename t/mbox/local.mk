@@ -1,0 +1,1 @@
+# t/mbox: tests of src/mbox

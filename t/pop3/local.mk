@@ -1,0 +1,1 @@
+# t/pop3: tests of src/pop3

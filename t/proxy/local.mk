@@ -1,0 +1,1 @@
+# t/proxy: tests of src/proxy

@@ -1,0 +1,1 @@
+# t/smtp: tests of src/smtp

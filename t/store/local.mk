@@ -1,0 +1,1 @@
+# t/store: tests of src/store
