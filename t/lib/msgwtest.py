@@ -29,8 +29,8 @@ VALGRIND = os.environ.get("MSGW_VALGRIND") == "1"
 
 def prog(name):
     """Path of a built program (src/NAME) or test helper (t/NAME)."""
-    for d in ("src", "t", "t/unit"):
-        p = os.path.join(BUILDDIR, d, name)
+    import glob
+    for p in [os.path.join(BUILDDIR, "src", name)] + sorted(glob.glob(os.path.join(BUILDDIR, "t", "*", name))):
         if os.path.exists(p):
             return p
     raise FileNotFoundError(name)
