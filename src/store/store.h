@@ -52,6 +52,7 @@ int store_mailbox_load(const struct store *st, const char *id, struct mailbox *m
  * Maildir name ",S=<file bytes>,W=<message bytes with CRLF>", fsyncs new/.
  * Any failure fails the whole delivery and leaves nothing in new/. */
 struct delivery;
+/* EPERM when a mailbox is suspended. Stale tmp/ files are cleaned here. */
 int delivery_begin(struct delivery **d, const struct store *st,
 		   const struct mailbox *const *mbs, size_t n);
 int delivery_write(struct delivery *d, const void *p, size_t n);
@@ -68,11 +69,15 @@ struct maildrop_msg {
 	uint64_t size;        /* W=: octets as RETR sends them, before dot-stuffing */
 	int deleted;
 };
+/* ENOENT unknown mailbox, EACCES wrong password, EBUSY locked. A
+ * suspended mailbox can still be emptied. new/ entries move to cur/. */
 int maildrop_open(struct maildrop **m, const struct store *st, const char *id,
 		  const char *password, size_t plen);
 size_t maildrop_count(const struct maildrop *m);
 const struct maildrop_msg *maildrop_get(const struct maildrop *m, size_t i);
-/* A decryptor over message i (release with age_decrypt_end). */
+/* A decryptor over message i (release with age_decrypt_end). The file
+ * stays open in m until the next maildrop_open_message, commit or close.
+ * EBADMSG when the stored file does not open with the mailbox key. */
 int maildrop_open_message(struct maildrop *m, size_t i, struct age_decryptor **d);
 int maildrop_delete(struct maildrop *m, size_t i);
 void maildrop_reset(struct maildrop *m);
@@ -80,5 +85,7 @@ void maildrop_reset(struct maildrop *m);
 int maildrop_commit(struct maildrop *m);
 /* Unlock, wipe the identity, free. */
 void maildrop_close(struct maildrop *m);
+
+/* More for msgw-mbox: store/admin.h. */
 
 #endif

@@ -1,0 +1,228 @@
+/* Delivery: one pass over the message, one age encryptor per recipient
+ * mailbox, each writing into that mailbox's tmp/. Commit finishes and
+ * fsyncs every copy before the first rename into new/, and takes back the
+ * renames already done if a later one fails, so a delivery is all or
+ * nothing. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/internal.h"
+#include "util/log.h"
+#include "util/path.h"
+
+#define TMP_CLEAN_LIMIT 1000
+
+struct copy {
+	char dir[PATH_MAX];                 /* the mailbox folder */
+	char unique[STORE_NAME_MAX];
+	char tmp[PATH_MAX];
+	char final[PATH_MAX];
+	int fd;
+	struct age_encryptor *enc;
+	int renamed;
+};
+
+struct delivery {
+	struct copy *c;
+	size_t n;
+	uint64_t wsize;     /* message bytes counted with CRLF line ends */
+	int last_cr;
+	int err;            /* errno of the first failure; 0 while healthy */
+};
+
+static void copy_discard(struct copy *c)
+{
+	if (c->enc) {
+		age_encrypt_abort(c->enc);
+		c->enc = NULL;
+	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->tmp[0]) {
+		unlink(c->tmp);
+		c->tmp[0] = '\0';
+	}
+}
+
+static void delivery_free(struct delivery *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		copy_discard(&d->c[i]);
+	free(d->c);
+	free(d);
+}
+
+static int copy_begin(struct copy *c, const struct mailbox *mb)
+{
+	struct age_recipient r;
+	char tmpdir[PATH_MAX];
+	int rc;
+
+	if (mb->suspended) {
+		errno = EPERM;
+		return -1;
+	}
+	if (path_join(c->dir, sizeof c->dir, mb->dir, "") < 0 ||
+	    path_join(tmpdir, sizeof tmpdir, mb->dir, "tmp") < 0)
+		return -1;
+	maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);
+	if (store_read_recipient(mb, &r) < 0 || maildir_unique(c->unique, sizeof c->unique) < 0 ||
+	    path_join(c->tmp, sizeof c->tmp, tmpdir, c->unique) < 0)
+		return -1;
+	c->fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (c->fd < 0) {
+		c->tmp[0] = '\0';
+		return -1;
+	}
+	rc = age_encrypt_begin(&c->enc, &r, 1, c->fd);
+	if (rc != 0) {
+		c->enc = NULL;
+		return store_age_errno(rc);
+	}
+	return 0;
+}
+
+int delivery_begin(struct delivery **dp, const struct store *st,
+		   const struct mailbox *const *mbs, size_t n)
+{
+	struct delivery *d;
+	int saved;
+
+	(void)st;
+	*dp = NULL;
+	if (n == 0 || mbs == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	d = calloc(1, sizeof *d);
+	if (d == NULL || (d->c = calloc(n, sizeof *d->c)) == NULL) {
+		free(d);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (d->n = 0; d->n < n; d->n++) {
+		struct copy *c = &d->c[d->n];
+		c->fd = -1;
+		if (copy_begin(c, mbs[d->n]) < 0) {
+			saved = errno;
+			d->n++;
+			delivery_free(d);
+			errno = saved;
+			return -1;
+		}
+	}
+	*dp = d;
+	return 0;
+}
+
+/* A bare LF will go out as CRLF: it counts two. */
+static void count_crlf(struct delivery *d, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n' && !d->last_cr)
+			d->wsize++;
+		d->last_cr = p[i] == '\r';
+	}
+	d->wsize += n;
+}
+
+int delivery_write(struct delivery *d, const void *p, size_t n)
+{
+	int rc;
+
+	if (d->err) {
+		errno = d->err;
+		return -1;
+	}
+	count_crlf(d, p, n);
+	for (size_t i = 0; i < d->n; i++) {
+		rc = age_encrypt_update(d->c[i].enc, p, n);
+		if (rc != 0) {
+			store_age_errno(rc);
+			d->err = errno;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Finish the ciphertext, fsync, close: the copy is complete in tmp/. */
+static int copy_finish(struct copy *c, uint64_t wsize)
+{
+	uint64_t total = 0;
+	int rc = age_encrypt_finish(c->enc, &total);
+
+	c->enc = NULL;
+	if (rc != 0)
+		return store_age_errno(rc);
+	if (fsync(c->fd) < 0)
+		return -1;
+	rc = close(c->fd);
+	c->fd = -1;
+	if (rc < 0)
+		return -1;
+	return path_fmt(c->final, sizeof c->final, "%snew/%s,S=%llu,W=%llu", c->dir, c->unique,
+			(unsigned long long)total, (unsigned long long)wsize);
+}
+
+static void undo_renames(struct delivery *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct copy *c = &d->c[i];
+		if (c->renamed) {
+			char newdir[PATH_MAX];
+			unlink(c->final);
+			if (path_join(newdir, sizeof newdir, c->dir, "new") == 0)
+				fsync_dir(newdir);
+			c->renamed = 0;
+		}
+	}
+}
+
+int delivery_commit(struct delivery *d)
+{
+	size_t i;
+	int saved;
+
+	if (d->err) {
+		errno = d->err;
+		goto fail;
+	}
+	for (i = 0; i < d->n; i++)
+		if (copy_finish(&d->c[i], d->wsize) < 0)
+			goto fail;
+	for (i = 0; i < d->n; i++) {
+		struct copy *c = &d->c[i];
+		char newdir[PATH_MAX];
+		if (rename(c->tmp, c->final) < 0)
+			goto fail;
+		c->renamed = 1;
+		c->tmp[0] = '\0';
+		if (path_join(newdir, sizeof newdir, c->dir, "new") < 0 || fsync_dir(newdir) < 0)
+			goto fail;
+	}
+	for (i = 0; i < d->n; i++)
+		d->c[i].renamed = 0;
+	delivery_free(d);
+	return 0;
+fail:
+	saved = errno;
+	undo_renames(d);
+	delivery_free(d);
+	errno = saved;
+	return -1;
+}
+
+void delivery_abort(struct delivery *d)
+{
+	if (d != NULL)
+		delivery_free(d);
+}

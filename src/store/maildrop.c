@@ -1,0 +1,219 @@
+/* Retrieval for POP3: the password opens identity.age (one scrypt), the
+ * maildrop lock makes the session exclusive, new/ is moved to cur/ as
+ * Maildir readers do once they have seen a message, and only messages the
+ * client deleted are ever unlinked: a message that does not decrypt stays. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/admin.h"
+#include "store/internal.h"
+#include "util/log.h"
+#include "util/path.h"
+
+#define MAILDROP_MAX 1000000
+#define TMP_CLEAN_LIMIT 1000
+
+struct maildrop {
+	struct mailbox mb;
+	struct age_identity id;
+	struct store_lock lock;
+	struct store_msgfile *files;
+	struct maildrop_msg *msgs;
+	char (*uidls)[STORE_UIDL_MAX + 1];
+	size_t n;
+	int msg_fd;         /* the file under the last decryptor handed out */
+};
+
+/* Move every message of new/ to cur/ with an empty info ":2,". */
+static int move_new(struct maildrop *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		struct store_msgfile *f = &m->files[i];
+		char from[PATH_MAX], to[PATH_MAX], *name;
+		if (strcmp(f->sub, "new") != 0)
+			continue;
+		if (path_fmt(from, sizeof from, "%s/new/%s", m->mb.dir, f->name) < 0 ||
+		    path_fmt(to, sizeof to, "%s/cur/%s%s", m->mb.dir, f->name,
+			     strchr(f->name, ':') ? "" : ":2,") < 0)
+			return -1;
+		if (rename(from, to) < 0)
+			return -1;
+		name = strdup(strrchr(to, '/') + 1);
+		if (name == NULL)
+			return -1;
+		free(f->name);
+		f->name = name;
+		memcpy(f->sub, "cur", 4);
+	}
+	return 0;
+}
+
+/* Messages POP3 can offer: those whose names carry their sizes and whose
+ * unique part is a valid UIDL. Others stay on disk untouched. */
+static int build_list(struct maildrop *m)
+{
+	size_t i, o = 0;
+
+	m->msgs = calloc(m->n ? m->n : 1, sizeof *m->msgs);
+	m->uidls = calloc(m->n ? m->n : 1, sizeof *m->uidls);
+	if (m->msgs == NULL || m->uidls == NULL)
+		return -1;
+	for (i = 0; i < m->n; i++) {
+		struct store_msgfile *f = &m->files[i];
+		int printable = f->uidl_len <= STORE_UIDL_MAX;
+		for (size_t k = 0; printable && k < f->uidl_len; k++)
+			printable = f->name[k] > 0x20 && f->name[k] < 0x7f;
+		if (!f->sized || !printable) {
+			char q[128];
+			log_warning("event=maildrop_skip mailbox=%s file=%s reason=name", m->mb.id,
+				    log_q(q, sizeof q, f->name));
+			free(f->name);
+			continue;
+		}
+		m->files[o] = *f;
+		memcpy(m->uidls[o], f->name, f->uidl_len);
+		m->uidls[o][f->uidl_len] = '\0';
+		m->msgs[o].uidl = m->uidls[o];
+		m->msgs[o].size = f->msize;
+		o++;
+	}
+	m->n = o;
+	return 0;
+}
+
+int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
+		  const char *password, size_t plen)
+{
+	struct maildrop *m;
+	char tmpdir[PATH_MAX];
+	int saved;
+
+	*mp = NULL;
+	m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return -1;
+	m->msg_fd = -1;
+	if (store_mailbox_load(st, id, &m->mb) < 0 ||
+	    store_identity_unseal(st, &m->mb, password, plen, &m->id) < 0)
+		goto fail;
+	if (store_lock_take(&m->lock, m->mb.dir) < 0)
+		goto fail;
+	if (path_join(tmpdir, sizeof tmpdir, m->mb.dir, "tmp") == 0)
+		maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);
+	if (store_mailbox_files(&m->mb, MAILDROP_MAX, &m->files, &m->n) < 0 || move_new(m) < 0 ||
+	    build_list(m) < 0)
+		goto fail;
+	*mp = m;
+	return 0;
+fail:
+	saved = errno;
+	maildrop_close(m);
+	errno = saved;
+	return -1;
+}
+
+size_t maildrop_count(const struct maildrop *m)
+{
+	return m->n;
+}
+
+const struct maildrop_msg *maildrop_get(const struct maildrop *m, size_t i)
+{
+	return i < m->n ? &m->msgs[i] : NULL;
+}
+
+int maildrop_open_message(struct maildrop *m, size_t i, struct age_decryptor **d)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	*d = NULL;
+	if (i >= m->n || m->msgs[i].deleted) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (m->msg_fd >= 0) {
+		close(m->msg_fd);
+		m->msg_fd = -1;
+	}
+	if (path_fmt(path, sizeof path, "%s/%s/%s", m->mb.dir, m->files[i].sub, m->files[i].name) < 0)
+		return -1;
+	m->msg_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (m->msg_fd < 0)
+		return -1;
+	rc = age_decrypt_begin(d, m->msg_fd, &m->id, 1);
+	if (rc != 0) {
+		*d = NULL;
+		store_age_errno(rc);
+		if (errno == EACCES || errno == EINVAL)
+			errno = EBADMSG;    /* not for this key: a damaged message */
+		return -1;
+	}
+	return 0;
+}
+
+int maildrop_delete(struct maildrop *m, size_t i)
+{
+	if (i >= m->n || m->msgs[i].deleted) {
+		errno = EINVAL;
+		return -1;
+	}
+	m->msgs[i].deleted = 1;
+	return 0;
+}
+
+void maildrop_reset(struct maildrop *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		m->msgs[i].deleted = 0;
+}
+
+int maildrop_commit(struct maildrop *m)
+{
+	char path[PATH_MAX], cur[PATH_MAX];
+	int rc = 0, err = 0;
+
+	if (m->msg_fd >= 0) {
+		close(m->msg_fd);
+		m->msg_fd = -1;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		if (!m->msgs[i].deleted)
+			continue;
+		if (path_fmt(path, sizeof path, "%s/%s/%s", m->mb.dir, m->files[i].sub, m->files[i].name) < 0 ||
+		    (unlink(path) < 0 && errno != ENOENT)) {
+			rc = -1;
+			if (!err)
+				err = errno;
+		}
+	}
+	if (path_join(cur, sizeof cur, m->mb.dir, "cur") < 0 || fsync_dir(cur) < 0) {
+		rc = -1;
+		if (!err)
+			err = errno;
+	}
+	errno = err;
+	return rc;
+}
+
+void maildrop_close(struct maildrop *m)
+{
+	if (m == NULL)
+		return;
+	if (m->msg_fd >= 0)
+		close(m->msg_fd);
+	store_lock_release(&m->lock);
+	age_identity_wipe(&m->id);
+	store_msgfiles_free(m->files, m->n);
+	free(m->msgs);
+	free(m->uidls);
+	free(m);
+}
