@@ -1,2 +1,7 @@
 # src/acme: msgw-acme commands. Depends on net, conf, util.
-src_libmsgw_a_SOURCES += src/acme/cli.c src/acme/acme.h
+# x509.c is the only file here that includes GnuTLS headers.
+src_libmsgw_a_SOURCES += src/acme/acme.h src/acme/cli.c src/acme/cmd.h \
+	src/acme/certcmd.c src/acme/acmecmd.c \
+	src/acme/internal.h src/acme/util.c \
+	src/acme/install.h src/acme/install.c \
+	src/acme/x509.h src/acme/x509.c

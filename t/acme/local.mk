@@ -1,1 +1,3 @@
-# t/acme: tests of src/acme
+# t/acme: tests of src/acme (msgw-acme)
+TESTS += t/acme/selfsigned.t
+EXTRA_DIST += t/acme/selfsigned.t

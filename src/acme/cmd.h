@@ -1,0 +1,18 @@
+/* The msgw-acme commands (argv[0] is the command name) and helpers they
+ * share. Each parses its options, then loads the configuration. */
+#ifndef MSGW_ACME_CMD_H
+#define MSGW_ACME_CMD_H
+
+#include "conf/app.h"
+
+int cmd_selfsigned(struct app *a, int argc, char **argv);
+int cmd_import(struct app *a, int argc, char **argv);
+int cmd_status(struct app *a, int argc, char **argv);
+int cmd_issue(struct app *a, int argc, char **argv);
+int cmd_renew(struct app *a, int argc, char **argv);
+
+void cmd_usage_error(struct app *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+int cmd_parse_int(const char *s, long min, long max, long *out);
+
+#endif

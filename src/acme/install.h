@@ -1,0 +1,18 @@
+/* Installing a certificate and its key: both written to temporary files
+ * and fsynced first, the previous pair kept as .old, then both renamed into
+ * place, so a failure at any step leaves the old pair untouched. */
+#ifndef MSGW_ACME_INSTALL_H
+#define MSGW_ACME_INSTALL_H
+
+#include <stddef.h>
+
+#include "acme/internal.h"
+
+int install_pair(const char *cert_path, const char *cert_pem, size_t cert_len,
+		 const char *key_path, const char *key_pem, size_t key_len, struct acme_err *e);
+/* Write one file atomically (tmp, fsync, rename, fsync dir), creating a
+ * missing parent directory with dir_mode. */
+int install_file(const char *path, const void *data, size_t len, int mode, int dir_mode,
+		 struct acme_err *e);
+
+#endif
