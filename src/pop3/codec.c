@@ -1,0 +1,169 @@
+/* The pure parts of POP3, kept apart so unit tests and fuzzers reach
+ * them without a store: byte-stuffing (RFC 1939 section 3), base64 for
+ * AUTH PLAIN (RFC 4648), numeric arguments. */
+#include "config.h"
+
+#include <string.h>
+
+#include "pop3/pop3.h"
+
+int pop3_parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		unsigned d;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			v = UINT64_MAX;   /* saturate: "TOP 1 99999999999999999999" means all */
+			continue;
+		}
+		v = v * 10 + d;
+	}
+	*out = v > max ? max : v;
+	return 0;
+}
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+long pop3_base64_decode(const char *s, size_t len, unsigned char *out, size_t outmax)
+{
+	size_t o = 0;
+
+	if (len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4], pad = 0;
+		unsigned long w;
+
+		for (int k = 0; k < 4; k++) {
+			unsigned char c = (unsigned char)s[i + k];
+
+			if (c == '=' && i + 4 == len && k >= 2) {
+				pad++;
+				v[k] = 0;
+				continue;
+			}
+			if (pad || (v[k] = b64val(c)) < 0)
+				return -1;
+		}
+		w = (unsigned long)v[0] << 18 | (unsigned long)v[1] << 12 | (unsigned long)v[2] << 6 |
+		    (unsigned long)v[3];
+		if (o + 3 - (size_t)pad > outmax)
+			return -1;
+		out[o++] = (unsigned char)(w >> 16);
+		if (pad < 2)
+			out[o++] = (unsigned char)(w >> 8);
+		if (pad < 1)
+			out[o++] = (unsigned char)w;
+	}
+	return (long)o;
+}
+
+void pop3_stuffer_init(struct pop3_stuffer *f, int limit_body, uint64_t body_lines)
+{
+	memset(f, 0, sizeof *f);
+	f->at_line_start = 1;
+	f->line_empty = 1;
+	f->limit_body = limit_body;
+	f->body_lines = body_lines;
+}
+
+/* A line has just ended: follow the header/body boundary for TOP. */
+static void line_ended(struct pop3_stuffer *f)
+{
+	if (!f->in_body) {
+		if (f->line_empty) {
+			f->in_body = 1;
+			if (f->limit_body && f->body_lines == 0)
+				f->done = 1;
+		}
+	} else if (f->limit_body && --f->body_lines == 0) {
+		f->done = 1;
+	}
+	f->at_line_start = 1;
+	f->line_empty = 1;
+	f->prev_cr = 0;
+}
+
+/* Does the segment keep the current line "empty" (nothing but one CR)? */
+static int still_empty(const struct pop3_stuffer *f, const unsigned char *seg, size_t len)
+{
+	if (!f->line_empty)
+		return 0;
+	if (len == 0)
+		return 1;
+	return len == 1 && seg[0] == '\r' && !f->prev_cr;
+}
+
+int pop3_stuff(struct pop3_stuffer *f, const unsigned char *in, size_t n,
+	       int (*emit)(void *ctx, const void *p, size_t n), void *ctx)
+{
+	size_t i = 0;
+
+	while (i < n && !f->done) {
+		const unsigned char *nl;
+		size_t end, seg;
+
+		if (f->at_line_start) {
+			f->at_line_start = 0;
+			if (in[i] == '.' && emit(ctx, ".", 1) < 0)
+				return -1;
+		}
+		nl = memchr(in + i, '\n', n - i);
+		end = nl ? (size_t)(nl - in) : n;
+		seg = end - i;
+		f->line_empty = still_empty(f, in + i, seg);
+		if (seg > 0)
+			f->prev_cr = in[end - 1] == '\r';
+		if (nl == NULL) {
+			if (emit(ctx, in + i, seg) < 0)
+				return -1;
+			f->out_bytes += seg;
+			i = end;
+			break;
+		}
+		if (f->prev_cr) {
+			if (emit(ctx, in + i, seg + 1) < 0)
+				return -1;
+			f->out_bytes += seg + 1;
+		} else {
+			if ((seg > 0 && emit(ctx, in + i, seg) < 0) || emit(ctx, "\r\n", 2) < 0)
+				return -1;
+			f->out_bytes += seg + 2;
+		}
+		i = end + 1;
+		line_ended(f);
+	}
+	return 0;
+}
+
+int pop3_stuff_end(struct pop3_stuffer *f, int (*emit)(void *ctx, const void *p, size_t n),
+		   void *ctx)
+{
+	if (!f->at_line_start) {
+		if (emit(ctx, f->prev_cr ? "\n" : "\r\n", f->prev_cr ? 1 : 2) < 0)
+			return -1;
+		f->out_bytes += f->prev_cr ? 1 : 2;
+		f->at_line_start = 1;
+	}
+	return emit(ctx, ".\r\n", 3);
+}
