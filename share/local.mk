@@ -1,5 +1,7 @@
 # systemd units, example configuration, cron example.
 systemdunitdir = $(systemdsystemunitdir)
 dist_systemdunit_DATA =
+dist_systemdunit_DATA += share/msgw-pop3.socket share/msgw-pop3@.service \
+	share/msgw-pop3s.socket share/msgw-pop3s@.service
 msgwdocdir = $(docdir)
 dist_msgwdoc_DATA = share/msgw.conf.example
