@@ -1,1 +1,4 @@
 # t/smtp: tests of src/smtp
+check_PROGRAMS += t/smtp/smtp-test
+t_smtp_smtp_test_LDADD = $(TAP_LIBS)
+TESTS += t/smtp/smtp-test
