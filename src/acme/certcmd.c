@@ -1,15 +1,19 @@
 /* The commands that need no CA: selfsigned, import, status. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "acme/cmd.h"
 #include "acme/install.h"
+#include "acme/state.h"
 #include "acme/x509.h"
 #include "util/wipe.h"
 
@@ -88,20 +92,337 @@ out:
 	return rc;
 }
 
+/* A password from F ("-": standard input), its first line; or from the
+ * terminal when there is one; else empty (an unprotected PKCS#12). */
+static int read_password(const char *file, char *out, size_t size, struct acme_err *e)
+{
+	FILE *f = NULL;
+	struct termios old, quiet;
+	int tty = 0, rc = -1;
+
+	if (file == NULL && !isatty(0)) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (file == NULL || strcmp(file, "-") == 0) {
+		f = stdin;
+	} else if ((f = fopen(file, "re")) == NULL) {
+		return aerr(e, "%s: %s", file, strerror(errno));
+	}
+	if (file == NULL && tcgetattr(0, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tty = tcsetattr(0, TCSAFLUSH, &quiet) == 0;
+		fputs("PKCS#12 password: ", stderr);
+	}
+	if (fgets(out, (int)size, f) == NULL) {
+		if (ferror(f))
+			aerr(e, "%s: %s", file ? file : "password", strerror(errno));
+		else {
+			out[0] = '\0';
+			rc = 0;
+		}
+		goto out;
+	}
+	if (strlen(out) == size - 1 && out[size - 2] != '\n') {
+		aerr(e, "%s: password too long", file ? file : "password");
+		goto out;
+	}
+	out[strcspn(out, "\r\n")] = '\0';
+	rc = 0;
+out:
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (f && f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int load_p12(const char *file, const char *pwfile, struct akey **k, struct achain **c,
+		    struct acme_err *e)
+{
+	char pw[1024];
+	struct buf data;
+	int rc = -1;
+
+	buf_init(&data, ACME_FILE_MAX);
+	if (read_small(file, &data, e) < 0)
+		goto out;
+	if (read_password(pwfile, pw, sizeof pw, e) < 0)
+		goto out;
+	rc = apkcs12_parse(data.data, data.len, pw, k, c, e);
+	if (rc < 0)
+		aerr_prefix(e, "%s", file);
+out:
+	wipe(pw, sizeof pw);
+	buf_wipe_free(&data);
+	return rc;
+}
+
+static int load_pem(const char *cert, const char *key, struct akey **k, struct achain **c,
+		    struct acme_err *e)
+{
+	struct buf data;
+	int rc = -1;
+
+	buf_init(&data, ACME_FILE_MAX);
+	if (read_small(cert, &data, e) < 0)
+		goto out;
+	if (achain_from_pem(c, data.data, data.len, e) < 0) {
+		aerr_prefix(e, "%s", cert);
+		goto out;
+	}
+	if (read_small(key, &data, e) < 0)
+		goto out;
+	if (akey_from_pem(k, data.data, data.len, e) < 0) {
+		aerr_prefix(e, "%s", key);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_wipe_free(&data);
+	return rc;
+}
+
+/* What import promises: the key belongs to the certificate, the chain is
+ * complete and everything in it is current. */
+static int check_import(const struct akey *k, const struct achain *c, struct acme_err *e)
+{
+	int m = achain_matches_key(c, k, e);
+
+	if (m < 0)
+		return -1;
+	if (m == 0)
+		return aerr(e, "the private key does not belong to the certificate");
+	return achain_verify(c, NULL, time(NULL), e);
+}
+
 int cmd_import(struct app *a, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	static const struct option opts[] = {
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pwfile = NULL, *cert = NULL, *key = NULL, *p12 = NULL;
+	struct akey *k = NULL;
+	struct achain *c = NULL;
+	struct acert_info info;
+	struct acme_err e;
+	int opt, rc = EX_DATAERR;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': pwfile = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'K': key = optarg; break;
+		case 'h': app_usage(a, stdout); return EX_OK;
+		default: cmd_usage_error(a, "import: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		p12 = argv[optind++];
+	if (optind < argc)
+		cmd_usage_error(a, "import: unexpected argument '%s'", argv[optind]);
+	if (p12 ? (cert || key) : !(cert && key))
+		cmd_usage_error(a, "import: give FILE.p12, or both --cert and --key%s", "");
+	if (pwfile && !p12)
+		cmd_usage_error(a, "import: --password-file is for a PKCS#12 file%s", "");
 	app_load(a);
-	fprintf(stderr, "msgw-acme: import: not available yet\n");
-	return EX_UNAVAILABLE;
+	if ((p12 ? load_p12(p12, pwfile, &k, &c, &e) : load_pem(cert, key, &k, &c, &e)) < 0) {
+		rc = errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR;
+		goto fail;
+	}
+	if (check_import(k, c, &e) < 0 || achain_info(c, &info, &e) < 0)
+		goto fail;
+	if (install_key_chain(&a->cfg, k, c, &e) < 0) {
+		rc = EX_CANTCREAT;
+		goto fail;
+	}
+	printf("installed %s (%s), valid until %s: %s, key %s\n", info.subject, info.sans,
+	       fmt_time(info.not_after, (char[32]){ 0 }, 32), a->cfg.tls.cert, a->cfg.tls.key);
+	rc = EX_OK;
+	goto out;
+fail:
+	fprintf(stderr, "msgw-acme: import: %s\n", e.msg);
+out:
+	achain_free(c);
+	akey_free(k);
+	return rc;
+}
+
+/* Is the installed certificate the one msgw-acme issued? */
+static int acme_managed(const struct config *cfg, const struct acert_info *info)
+{
+	json_t *m = NULL;
+	struct acme_err e;
+	int yes;
+
+	if (state_load(cfg, "managed.json", &m, &e) < 0 || m == NULL)
+		return 0;
+	yes = json_is_string(json_object_get(m, "sha256")) &&
+	      strcmp(json_string_value(json_object_get(m, "sha256")), info->sha256) == 0;
+	json_decref(m);
+	return yes;
+}
+
+/* The renewal window last fetched for this certificate (RFC 9773), if any. */
+static json_t *ari_window(const struct config *cfg, const struct acert_info *info)
+{
+	json_t *r = NULL;
+	struct acme_err e;
+	const char *id;
+
+	if (state_load(cfg, "renewal.json", &r, &e) < 0 || r == NULL)
+		return NULL;
+	id = json_string_value(json_object_get(r, "cert"));
+	if (id == NULL || strcmp(id, info->ari_id) != 0 || !json_is_string(json_object_get(r, "start"))) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+static json_t *status_json(const struct config *cfg, const struct acert_info *info, long days,
+			   const char *level, int managed, int key_ok, const json_t *ari)
+{
+	char nb[32], na[32];
+	json_t *o = json_object(), *sans = json_array();
+	char tmp[ACERT_TEXT];
+
+	snprintf(tmp, sizeof tmp, "%s", info->sans);
+	for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		json_array_append_new(sans, json_string(t));
+	json_object_set_new(o, "status", json_string(level));
+	json_object_set_new(o, "file", json_string(cfg->tls.cert));
+	json_object_set_new(o, "subject", json_string(info->subject));
+	json_object_set_new(o, "sans", sans);
+	json_object_set_new(o, "issuer", json_string(info->issuer));
+	json_object_set_new(o, "not_before", json_string(fmt_time(info->not_before, nb, sizeof nb)));
+	json_object_set_new(o, "not_after", json_string(fmt_time(info->not_after, na, sizeof na)));
+	json_object_set_new(o, "days_left", json_integer(days));
+	json_object_set_new(o, "self_signed", json_boolean(info->self_signed));
+	json_object_set_new(o, "acme_managed", json_boolean(managed));
+	json_object_set_new(o, "key_matches", key_ok < 0 ? json_null() : json_boolean(key_ok));
+	json_object_set_new(o, "sha256", json_string(info->sha256));
+	if (ari) {
+		json_t *w = json_object();
+		json_object_set(w, "start", json_object_get(ari, "start"));
+		json_object_set(w, "end", json_object_get(ari, "end"));
+		json_object_set(w, "renew_at", json_object_get(ari, "renew_at"));
+		json_object_set_new(o, "renewal_window", w);
+	} else {
+		json_object_set_new(o, "renewal_window", json_null());
+	}
+	return o;
+}
+
+/* 1 matches, 0 does not, -1 unknown (key unreadable, e.g. not root). */
+static int key_matches(const struct config *cfg, const struct achain *c)
+{
+	struct akey *k = NULL;
+	struct buf b;
+	struct acme_err e;
+	int rc = -1;
+
+	buf_init(&b, ACME_FILE_MAX);
+	if (read_small(cfg->tls.key, &b, &e) == 0) {
+		if (akey_from_pem(&k, b.data, b.len, &e) < 0)
+			rc = 0;
+		else
+			rc = achain_matches_key(c, k, &e);
+	}
+	akey_free(k);
+	buf_wipe_free(&b);
+	return rc;
+}
+
+static void print_status(const json_t *o)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		if (json_is_string(v)) {
+			printf("%s: %s\n", key, json_string_value(v));
+		} else if (json_is_null(v)) {
+			printf("%s: -\n", key);
+		} else {
+			char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			printf("%s: %s\n", key, s ? s : "?");
+			free(s);
+		}
+	}
 }
 
 int cmd_status(struct app *a, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct achain *c = NULL;
+	struct acert_info info;
+	struct buf b;
+	struct acme_err e;
+	json_t *o = NULL, *ari = NULL;
+	int opt, json = 0, rc = 2, key_ok;
+	long days;
+	const char *level;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = 1; break;
+		case 'h': app_usage(a, stdout); return EX_OK;
+		default: cmd_usage_error(a, "status: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		cmd_usage_error(a, "status: unexpected argument '%s'", argv[optind]);
 	app_load(a);
-	fprintf(stderr, "msgw-acme: status: not available yet\n");
-	return EX_UNAVAILABLE;
+	buf_init(&b, ACME_FILE_MAX);
+	if (read_small(a->cfg.tls.cert, &b, &e) < 0 || achain_from_pem(&c, b.data, b.len, &e) < 0 ||
+	    achain_info(c, &info, &e) < 0) {
+		/* No usable certificate is critical for monitoring. */
+		if (json) {
+			o = json_pack("{s:s, s:s, s:s}", "status", "critical", "file", a->cfg.tls.cert,
+				      "error", e.msg);
+			char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+			puts(s ? s : "{\"status\": \"critical\"}");
+			free(s);
+		} else
+			printf("CRITICAL: %s: %s\n", a->cfg.tls.cert, e.msg);
+		goto out;
+	}
+	key_ok = key_matches(&a->cfg, c);
+	days = (long)((info.not_after - time(NULL)) / 86400);
+	if (info.not_after <= time(NULL) || days < a->cfg.status.cert_critical_days || key_ok == 0)
+		rc = 2;
+	else if (days < a->cfg.status.cert_warning_days)
+		rc = 1;
+	else
+		rc = 0;
+	level = rc == 0 ? "ok" : rc == 1 ? "warning" : "critical";
+	ari = ari_window(&a->cfg, &info);
+	o = status_json(&a->cfg, &info, days, level, acme_managed(&a->cfg, &info), key_ok, ari);
+	if (json) {
+		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		puts(s ? s : "{}");
+		free(s);
+	} else {
+		print_status(o);
+	}
+out:
+	json_decref(o);
+	json_decref(ari);
+	achain_free(c);
+	buf_free(&b);
+	return rc;
 }

@@ -4,4 +4,5 @@ src_libmsgw_a_SOURCES += src/acme/acme.h src/acme/cli.c src/acme/cmd.h \
 	src/acme/certcmd.c src/acme/acmecmd.c \
 	src/acme/internal.h src/acme/util.c \
 	src/acme/install.h src/acme/install.c \
+	src/acme/state.h src/acme/state.c \
 	src/acme/x509.h src/acme/x509.c

@@ -163,8 +163,12 @@ int read_small(const char *path, struct buf *out, struct acme_err *e)
 	size_t len = 0;
 	int rc;
 
-	if (read_file_bounded(path, ACME_FILE_MAX, &data, &len) < 0)
-		return aerr(e, "%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
+	if (read_file_bounded(path, ACME_FILE_MAX, &data, &len) < 0) {
+		int saved = errno;
+		aerr(e, "%s: %s", path, saved == EFBIG ? "file too large" : strerror(saved));
+		errno = saved;
+		return -1;
+	}
 	buf_reset(out);
 	rc = buf_append(out, data, len);
 	explicit_bzero(data, len);

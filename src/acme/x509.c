@@ -622,6 +622,10 @@ int apkcs12_parse(const void *data, size_t len, const char *password, struct ake
 	}
 	rc = gnutls_pkcs12_simple_parse(p12, password, &x, &crts, &ncrts, NULL, NULL, NULL,
 					GNUTLS_PKCS12_SP_INCLUDE_SELF_SIGNED);
+	if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		rc = aerr(e, "the private key does not belong to any certificate in the bundle");
+		goto out;
+	}
 	if (rc < 0) {
 		rc = gerr(e, rc == GNUTLS_E_DECRYPTION_FAILED ? "wrong password" : "PKCS#12 contents", rc);
 		goto out;
