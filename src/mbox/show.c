@@ -1,0 +1,113 @@
+/* Commands that read: list and show. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "mbox/cmd.h"
+
+static int json_only(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	cmd_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'j')
+			cmd_bad_option(c, argv);
+		c->json = 1;
+	}
+	return optind;
+}
+
+static void row(const struct mailbox *mb, const struct mailbox_stats *s)
+{
+	char oldest[32];
+
+	format_time(oldest, sizeof oldest, s->oldest);
+	printf("%-16s  %-9s  %8llu  %12llu  %-20s  %s\n", mb->id, mb->suspended ? "suspended" : "active",
+	       (unsigned long long)s->messages, (unsigned long long)s->bytes, oldest, mb->name);
+}
+
+int cmd_list(struct ctx *c, int argc, char **argv)
+{
+	struct mailbox *mbs = NULL;
+	size_t n = 0, i;
+	json_t *arr = NULL;
+	int rc;
+
+	if (json_only(c, argc, argv) != argc)
+		app_usage_error(&c->app, "list: no operands expected");
+	if ((rc = ctx_open(c)) != 0)
+		return rc;
+	if (store_mailbox_list(&c->st, &mbs, &n) < 0) {
+		fprintf(stderr, "msgw-mbox: %s: %s\n", c->st.root, strerror(errno));
+		return errno_exit(errno);
+	}
+	if (c->json && (arr = json_array()) == NULL) {
+		rc = print_json(NULL);
+		goto out;
+	}
+	if (!c->json)
+		printf("%-16s  %-9s  %8s  %12s  %-20s  %s\n", "ID", "STATUS", "MESSAGES", "BYTES", "OLDEST", "NAME");
+	for (i = 0; i < n; i++) {
+		struct mailbox_stats s;
+		if (store_mailbox_stats(&mbs[i], &s) < 0) {
+			fprintf(stderr, "msgw-mbox: mailbox %s: %s: %s\n", mbs[i].id, mbs[i].dir, strerror(errno));
+			rc = EX_IOERR;
+			continue;
+		}
+		if (!c->json)
+			row(&mbs[i], &s);
+		else if (json_array_append_new(arr, mailbox_json(c, &mbs[i], &s)) < 0)
+			rc = EX_OSERR;
+	}
+	if (c->json) {
+		int prc = print_json(arr);
+		if (rc == EX_OK)
+			rc = prc;
+	} else if (fflush(stdout) != 0) {
+		rc = EX_IOERR;
+	}
+out:
+	free(mbs);
+	return rc;
+}
+
+int cmd_show(struct ctx *c, int argc, char **argv)
+{
+	struct mailbox mb;
+	struct mailbox_stats s;
+	char created[32], oldest[32];
+	int first = json_only(c, argc, argv), rc;
+
+	if (argc - first != 1)
+		app_usage_error(&c->app, "show: exactly one ID expected");
+	if ((rc = check_id(argv[first])) != 0 || (rc = ctx_open(c)) != 0 ||
+	    (rc = load_with_stats(c, argv[first], &mb, &s)) != 0)
+		return rc;
+	if (c->json)
+		return print_json(mailbox_json(c, &mb, &s));
+	format_time(created, sizeof created, mb.created);
+	format_time(oldest, sizeof oldest, s.oldest);
+	printf("id:          %s\n"
+	       "address:     %s@%s\n"
+	       "name:        %s\n"
+	       "description: %s\n"
+	       "status:      %s\n"
+	       "created:     %s\n"
+	       "messages:    %llu\n"
+	       "bytes:       %llu\n"
+	       "oldest:      %s\n",
+	       mb.id, mb.id, c->app.cfg.domain, mb.name, mb.description,
+	       mb.suspended ? "suspended" : "active", created, (unsigned long long)s.messages,
+	       (unsigned long long)s.bytes, oldest);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}

@@ -1,0 +1,235 @@
+/* status: health for monitoring, Nagios style. One summary line, exit 0
+ * OK, 1 WARNING, 2 CRITICAL. Checks: the configuration loads, data_dir is
+ * writable and has free space, no mailbox holds a message older than the
+ * thresholds (the archiver is not fetching), the TLS certificate is not
+ * about to expire. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "crypt/x509.h"
+#include "mbox/cmd.h"
+#include "util/path.h"
+
+enum level { OK = 0, WARNING = 1, CRITICAL = 2 };
+static const char *const level_name[] = { "OK", "WARNING", "CRITICAL" };
+static const char *const level_json[] = { "ok", "warning", "critical" };
+
+#define MAX_CHECKS 64
+
+struct checks {
+	struct {
+		const char *name;
+		enum level level;
+		char msg[320];
+	} v[MAX_CHECKS];
+	size_t n, more;       /* more: problems past MAX_CHECKS, counted only */
+	enum level worst;
+	json_t *mailboxes;
+};
+
+static void add(struct checks *k, const char *name, enum level lv, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add(struct checks *k, const char *name, enum level lv, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lv > k->worst)
+		k->worst = lv;
+	if (k->n == MAX_CHECKS) {
+		k->more++;
+		return;
+	}
+	k->v[k->n].name = name;
+	k->v[k->n].level = lv;
+	va_start(ap, fmt);
+	vsnprintf(k->v[k->n].msg, sizeof k->v[k->n].msg, fmt, ap);
+	va_end(ap);
+	k->n++;
+}
+
+static void check_data_dir(struct checks *k, const struct config *cfg)
+{
+	char probe[PATH_MAX];
+	struct statvfs vfs;
+	unsigned long long avail;
+	long long min = (long long)cfg->status.min_free_bytes;
+	int fd;
+
+	if (path_fmt(probe, sizeof probe, "%s/.status-probe.%ld", cfg->data_dir, (long)getpid()) < 0)
+		fd = -1;
+	else
+		fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, "x", 1) != 1 || fsync(fd) < 0) {
+		add(k, "data_dir", CRITICAL, "data_dir %s not writable: %s", cfg->data_dir, strerror(errno));
+	} else {
+		add(k, "data_dir", OK, "data_dir %s writable", cfg->data_dir);
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
+	}
+	if (statvfs(cfg->data_dir, &vfs) < 0) {
+		add(k, "free_space", CRITICAL, "data_dir %s: %s", cfg->data_dir, strerror(errno));
+		return;
+	}
+	avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+	add(k, "free_space",
+	    avail < (unsigned long long)min ? CRITICAL : avail < 2ULL * (unsigned long long)min ? WARNING : OK,
+	    "%.1f MiB free in %s (minimum %.1f MiB)", (double)avail / 1048576.0, cfg->data_dir,
+	    (double)min / 1048576.0);
+}
+
+static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
+{
+	const struct config *cfg = &c->app.cfg;
+	struct mailbox *mbs = NULL;
+	size_t n = 0, i, bad = 0;
+	time_t oldest = 0;
+
+	if (store_mailbox_list(&c->st, &mbs, &n) < 0) {
+		add(k, "mailboxes", CRITICAL, "cannot list %s: %s", c->st.root, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct mailbox_stats s;
+		long long hours;
+		if (store_mailbox_stats(&mbs[i], &s) < 0) {
+			add(k, "mailboxes", CRITICAL, "mailbox %s: %s", mbs[i].id, strerror(errno));
+			bad++;
+			continue;
+		}
+		if (k->mailboxes)
+			json_array_append_new(k->mailboxes, mailbox_json(c, &mbs[i], &s));
+		if (s.oldest == 0)
+			continue;
+		if (oldest == 0 || s.oldest < oldest)
+			oldest = s.oldest;
+		hours = now > s.oldest ? (long long)(now - s.oldest) / 3600 : 0;
+		if (hours >= cfg->status.oldest_critical_hours)
+			add(k, "oldest", CRITICAL, "mailbox %s (%s): oldest message %lld h old (critical %d h)",
+			    mbs[i].id, mbs[i].name, hours, cfg->status.oldest_critical_hours), bad++;
+		else if (hours >= cfg->status.oldest_warning_hours)
+			add(k, "oldest", WARNING, "mailbox %s (%s): oldest message %lld h old (warning %d h)",
+			    mbs[i].id, mbs[i].name, hours, cfg->status.oldest_warning_hours), bad++;
+	}
+	if (bad == 0)
+		add(k, "mailboxes", OK, "%zu mailboxes, oldest message %lld h old", n,
+		    oldest ? (long long)(now - oldest) / 3600 : 0LL);
+	free(mbs);
+}
+
+static void check_cert(struct checks *k, const struct config *cfg, time_t now)
+{
+	time_t until;
+	long long days;
+
+	if (crypt_cert_expiry(cfg->tls.cert, &until) < 0) {
+		add(k, "certificate", CRITICAL, "certificate %s: %s", cfg->tls.cert,
+		    errno == EBADMSG ? "no readable certificate" : strerror(errno));
+		return;
+	}
+	days = until > now ? (long long)(until - now) / 86400 : -1;
+	if (days < 0)
+		add(k, "certificate", CRITICAL, "certificate %s has expired", cfg->tls.cert);
+	else
+		add(k, "certificate",
+		    days < cfg->status.cert_critical_days ? CRITICAL
+		    : days < cfg->status.cert_warning_days ? WARNING : OK,
+		    "certificate %s expires in %lld days", cfg->tls.cert, days);
+}
+
+/* The summary: the problems when there are any, else every check. */
+static void summary(const struct checks *k, char *out, size_t size)
+{
+	size_t o;
+	int first = 1;
+
+	o = (size_t)snprintf(out, size, "MSGW %s -", level_name[k->worst]);
+	for (size_t i = 0; i < k->n && o < size; i++) {
+		if (k->worst != OK && k->v[i].level == OK)
+			continue;
+		o += (size_t)snprintf(out + o, size - o, "%s %s", first ? "" : ";", k->v[i].msg);
+		first = 0;
+	}
+	if (k->more && o < size)
+		snprintf(out + o, size - o, "; and %zu more", k->more);
+}
+
+static int report(const struct checks *k, int json)
+{
+	char line[4096];
+
+	summary(k, line, sizeof line);
+	if (json) {
+		json_t *o = json_pack("{s:s, s:i, s:s, s:[], s:o}", "status", level_json[k->worst], "code",
+				      (int)k->worst, "summary", line, "checks", "mailboxes",
+				      k->mailboxes ? json_incref(k->mailboxes) : json_array());
+		json_t *arr = o ? json_object_get(o, "checks") : NULL;
+		for (size_t i = 0; arr && i < k->n; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "check", k->v[i].name, "status",
+							     level_json[k->v[i].level], "message", k->v[i].msg));
+		if (print_json(o) != 0)
+			return CRITICAL;
+	} else {
+		printf("%s\n", line);
+		fflush(stdout);
+	}
+	return (int)k->worst;
+}
+
+int cmd_status(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct checks *k;
+	char err[512];
+	time_t now = time(NULL);
+	int opt, rc;
+
+	cmd_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'j')
+			cmd_bad_option(c, argv);
+		c->json = 1;
+	}
+	if (optind != argc)
+		app_usage_error(&c->app, "status: no operands expected");
+	k = calloc(1, sizeof *k);
+	if (k == NULL)
+		return CRITICAL;
+	k->mailboxes = c->json ? json_array() : NULL;
+	umask(077);
+	/* A configuration that does not load is a critical finding here,
+	 * not a reason to exit 78: monitoring must see it. */
+	if (config_load(&c->app.cfg, config_pick_path(c->app.config_path), err, sizeof err) < 0) {
+		add(k, "config", CRITICAL, "config %s", err);
+	} else {
+		add(k, "config", OK, "config %s valid", c->app.cfg.path ? c->app.cfg.path : "");
+		if (store_become_owner(c->app.cfg.data_dir) < 0 && errno != ENOENT)
+			add(k, "data_dir", CRITICAL, "cannot act as the owner of %s: %s", c->app.cfg.data_dir,
+			    strerror(errno));
+		else if (store_init(&c->st, &c->app.cfg) < 0)
+			add(k, "data_dir", CRITICAL, "data_dir %s: %s", c->app.cfg.data_dir, strerror(errno));
+		else {
+			check_data_dir(k, &c->app.cfg);
+			check_mailboxes(k, c, now);
+			check_cert(k, &c->app.cfg, now);
+		}
+	}
+	rc = report(k, c->json);
+	json_decref(k->mailboxes);
+	free(k);
+	return rc;
+}
