@@ -2,6 +2,3 @@
 src_libmsgw_a_SOURCES += src/store/store.h src/store/admin.h src/store/internal.h \
 	src/store/id.c src/store/maildir.c src/store/lock.c src/store/mailbox.c \
 	src/store/admin.c src/store/delivery.c src/store/maildrop.c
-# The certificate expiry that msgw-mbox status needs; in src/crypt because
-# only crypt/ and net/tls.c may include GnuTLS.
-src_libmsgw_a_SOURCES += src/crypt/x509.c src/crypt/x509.h
