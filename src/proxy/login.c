@@ -1,0 +1,142 @@
+/* Parsing the proxy log-in name remote_user%target_server%mailbox_id and
+ * checking the target against proxy.allowed_targets. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proxy/handoff.h"
+#include "proxy/proxy.h"
+
+int proxy_login_wanted(const char *login)
+{
+	return login != NULL && strchr(login, '%') != NULL;
+}
+
+static int host_char_ok(int c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_';
+}
+
+/* host, host:port, [v6], [v6]:port. */
+static int parse_target(const char *s, size_t n, struct proxy_target *t)
+{
+	const char *host = s, *port = NULL;
+	size_t hlen = n, plen = 0, i;
+	unsigned long pnum;
+	char *end;
+
+	if (n > 0 && s[0] == '[') {
+		const char *rb = memchr(s, ']', n);
+		if (rb == NULL)
+			return -1;
+		host = s + 1;
+		hlen = (size_t)(rb - host);
+		if ((size_t)(rb + 1 - s) < n) {
+			if (rb[1] != ':')
+				return -1;
+			port = rb + 2;
+			plen = n - (size_t)(port - s);
+		}
+		for (i = 0; i < hlen; i++)
+			if (!isxdigit((unsigned char)host[i]) && host[i] != ':' && host[i] != '.')
+				return -1;
+	} else {
+		const char *colon = memchr(s, ':', n);
+		if (colon) {
+			hlen = (size_t)(colon - s);
+			port = colon + 1;
+			plen = n - hlen - 1;
+		}
+		for (i = 0; i < hlen; i++)
+			if (!host_char_ok(host[i]))
+				return -1;
+	}
+	if (hlen == 0 || hlen >= sizeof t->host)
+		return -1;
+	memcpy(t->host, host, hlen);
+	t->host[hlen] = '\0';
+	t->port[0] = '\0';
+	if (port) {
+		if (plen == 0 || plen >= sizeof t->port)
+			return -1;
+		for (i = 0; i < plen; i++)
+			if (!isdigit((unsigned char)port[i]))
+				return -1;
+		memcpy(t->port, port, plen);
+		t->port[plen] = '\0';
+		pnum = strtoul(t->port, &end, 10);
+		if (pnum == 0 || pnum > 65535)
+			return -1;
+	}
+	return 0;
+}
+
+int proxy_login_parse(const char *login, struct proxy_target *t, const char **why)
+{
+	const char *last, *mid, *p;
+	size_t ulen, i;
+
+	memset(t, 0, sizeof *t);
+	*why = "log-in name must be remote_user%target_server%mailbox_id";
+	for (p = login; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	last = strrchr(login, '%');
+	if (last == NULL)
+		return -1;
+	for (mid = last; mid > login && mid[-1] != '%'; mid--)
+		;
+	if (mid == login)
+		return -1;
+	mid--;   /* the second-to-last '%' */
+	ulen = (size_t)(mid - login);
+	if (ulen == 0 || ulen >= sizeof t->user) {
+		*why = "remote user name missing or too long";
+		return -1;
+	}
+	memcpy(t->user, login, ulen);
+	if (parse_target(mid + 1, (size_t)(last - mid - 1), t) < 0) {
+		*why = "bad target server (host or host:port)";
+		return -1;
+	}
+	p = last + 1;
+	if (strlen(p) != MAILBOX_ID_LEN) {
+		*why = "bad gateway mailbox id";
+		return -1;
+	}
+	for (i = 0; i < MAILBOX_ID_LEN; i++)
+		t->mailbox[i] = (char)tolower((unsigned char)p[i]);
+	if (!mailbox_id_valid(t->mailbox)) {
+		*why = "bad gateway mailbox id";
+		return -1;
+	}
+	return 0;
+}
+
+static int pattern_match(const char *pat, const char *host)
+{
+	size_t pl, hl = strlen(host);
+
+	if (strcmp(pat, "*") == 0)
+		return 1;
+	if (strncmp(pat, "*.", 2) == 0) {
+		pl = strlen(pat + 1);   /* ".example.com" */
+		return hl > pl && strcasecmp(host + hl - pl, pat + 1) == 0;
+	}
+	return strcasecmp(pat, host) == 0;
+}
+
+int proxy_target_allowed(const struct strlist *patterns, const char *host)
+{
+	size_t i;
+
+	if (patterns->n == 0)
+		return 1;
+	for (i = 0; i < patterns->n; i++)
+		if (pattern_match(patterns->v[i], host))
+			return 1;
+	return 0;
+}

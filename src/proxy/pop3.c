@@ -1,0 +1,397 @@
+/* The POP3 recording proxy: log in upstream the way the client did, relay
+ * the transaction state, and record each message the client retrieves with
+ * RETR (once per upstream account and UIDL) in the gateway mailbox. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "proxy/handoff.h"
+#include "proxy/proxy.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/wipe.h"
+
+#define POP_LINE 1024
+#define UIDL_MAX 70   /* RFC 1939 7 */
+
+struct pp {
+	struct stream *c;
+	const struct frontend *fe;
+	const struct config *cfg;
+	struct upstream up;
+	struct proxy_target t;
+	struct proxy_box box;
+	char account[PROXY_USER_MAX + PROXY_HOST_MAX + 2];
+	char line[POP_LINE];      /* the upstream's last status line, CR LF */
+	size_t len;
+	struct tee tee;
+	int quit_sent;
+};
+
+/* A status line from the upstream: 1 +OK, 0 -ERR, -1 lost or garbled. */
+static int up_status(struct pp *p)
+{
+	if (stream_getline(&p->up.s, p->line, sizeof p->line - 2, &p->len) != LINE_OK)
+		return -1;
+	chomp(p->line, &p->len);
+	memcpy(p->line + p->len, "\r\n", 3);
+	p->len += 2;
+	if (strncmp(p->line, "+OK", 3) == 0)
+		return 1;
+	if (strncmp(p->line, "-ERR", 4) == 0)
+		return 0;
+	return -1;
+}
+
+static int up_cmd(struct pp *p, const char *cmd)
+{
+	if (stream_puts(&p->up.s, cmd) < 0 || stream_puts(&p->up.s, "\r\n") < 0 ||
+	    stream_flush(&p->up.s) < 0)
+		return -1;
+	return up_status(p);
+}
+
+static int sink_stream(void *ctx, const void *d, size_t n)
+{
+	return stream_write(ctx, d, n);
+}
+
+static int sink_buf(void *ctx, const void *d, size_t n)
+{
+	return buf_append(ctx, d, n);
+}
+
+static int sink_tee(void *ctx, const void *d, size_t n)
+{
+	return tee_write(ctx, d, n);
+}
+
+static void log_login(struct pp *p, const char *result, const char *detail)
+{
+	char u[PROXY_USER_MAX + 8], d[200];
+
+	log_info("event=proxy_login proto=pop3 user=%s target=%s:%s mailbox=%s result=%s%s%s",
+		 log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
+		 detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+}
+
+/* "+OK n uid": the uid, or NULL. */
+static const char *parse_uidl(char *line)
+{
+	char *sp = strchr(line, ' '), *uid, *end;
+
+	if (sp == NULL || (uid = strchr(sp + 1, ' ')) == NULL)
+		return NULL;
+	uid++;
+	for (end = uid; *end > 0x20 && *end < 0x7f; end++)
+		;
+	if (end == uid || end - uid > UIDL_MAX)
+		return NULL;
+	*end = '\0';
+	return uid;
+}
+
+static int copy_header(struct pp *p, const char *uid, struct buf *h)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	return buf_appendf(h, "X-Msgw-Proxy: retrieved; server=%s; user=%s;\r\n\tuidl=%s;\r\n\t%s\r\n",
+			   p->t.host, p->t.user, uid ? uid : "unknown", date);
+}
+
+static void log_message(struct pp *p, const char *uid, const char *result)
+{
+	log_msg(strcmp(result, "stored") == 0 || strcmp(result, "already_stored") == 0 ? LOG_LVL_INFO
+											 : LOG_LVL_ERROR,
+		"event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
+		p->t.mailbox, p->t.host, uid ? uid : "unknown", (unsigned long long)p->tee.bytes, result,
+		p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
+}
+
+/* RETR n: 0 to go on, -1 when the session must end. */
+static int do_retr(struct pp *p, const char *cmdline)
+{
+	char uidbuf[POP_LINE], key[SEEN_KEY_LEN + 1], cmd[64];
+	const char *uid = NULL, *arg = cmdline + 4;
+	int seen = 0, require = p->cfg->proxy.pop3_require_copy, rc = -1, st;
+	struct dot_result dr;
+	struct buf hold, h;
+
+	buf_init(&hold, (size_t)p->cfg->smtp.max_message_size + 1024);
+	buf_init(&h, 4096);
+	while (*arg == ' ')
+		arg++;
+	/* The upstream's UIDL names the message for the dedup index. */
+	snprintf(cmd, sizeof cmd, "UIDL %.20s", arg);
+	if ((st = up_cmd(p, cmd)) < 0)
+		goto out;
+	if (st == 1) {
+		snprintf(uidbuf, sizeof uidbuf, "%s", p->line);
+		uid = parse_uidl(uidbuf);
+	}
+	if (uid) {
+		seen_key(p->account, uid, key);
+		seen = seen_has(p->box.mb.dir, key);
+		if (seen < 0) {
+			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(errno));
+			seen = 0;
+		}
+	}
+	snprintf(cmd, sizeof cmd, "RETR %.20s", arg);
+	if ((st = up_cmd(p, cmd)) < 0)
+		goto out;
+	if (st == 0) {
+		(void)stream_write(p->c, p->line, p->len);
+		rc = 0;
+		goto out;
+	}
+	if (!seen && (copy_header(p, uid, &h) < 0 ||
+		      tee_begin(&p->tee, &p->box, h.data, h.len, (uint64_t)p->cfg->smtp.max_message_size) < 0))
+		log_message(p, uid, "not_recorded");
+	if (!require || seen)
+		(void)stream_write(p->c, p->line, p->len);
+	dot_relay(&p->up.s, require && !seen ? sink_buf : sink_stream,
+		  require && !seen ? (void *)&hold : (void *)p->c,
+		  tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0, &dr);
+	if (dr.in_err) {
+		tee_abort(&p->tee);
+		goto out;
+	}
+	if (seen) {
+		log_message(p, uid, "already_stored");
+	} else if (dr.tee_err || !tee_active(&p->tee) || dr.fwd_err || tee_commit(&p->tee) < 0) {
+		tee_abort(&p->tee);
+		if (!dr.tee_err && p->tee.err == 0 && dr.fwd_err)
+			p->tee.err = EFBIG;
+		log_message(p, uid, "not_recorded");
+		if (require)
+			(void)stream_puts(p->c, "-ERR [SYS/TEMP] The gateway could not record a copy of this message\r\n");
+	} else {
+		log_message(p, uid, "stored");
+		if (uid && seen_add(p->box.mb.dir, key) < 0)
+			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(errno));
+		if (require) {
+			(void)stream_write(p->c, p->line, p->len);
+			(void)stream_write(p->c, hold.data, hold.len);
+		}
+	}
+	rc = 0;
+out:
+	buf_wipe_free(&hold);
+	buf_free(&h);
+	return rc;
+}
+
+/* Is the +OK answer to this command followed by a dot-terminated list? */
+static int multiline(const char *cmd)
+{
+	if (verb_is(cmd, "CAPA") || verb_is(cmd, "TOP"))
+		return 1;
+	if (verb_is(cmd, "LIST") || verb_is(cmd, "UIDL")) {
+		const char *a = cmd + 4;
+		while (*a == ' ')
+			a++;
+		return *a == '\0';
+	}
+	return 0;
+}
+
+static void relay(struct pp *p)
+{
+	static const char *const known[] = { "STAT", "LIST", "UIDL", "TOP", "DELE", "NOOP", "RSET",
+					     "CAPA", "LAST", NULL };
+	char line[POP_LINE];
+	size_t n;
+
+	for (;;) {
+		enum line_result lr = stream_getline(p->c, line, sizeof line, &n);
+		const char *const *k;
+		struct dot_result dr;
+		int st;
+
+		if (lr == LINE_EOF || lr == LINE_ERROR)
+			return;
+		if (lr == LINE_TOO_LONG) {
+			(void)stream_puts(p->c, "-ERR Line too long\r\n");
+			continue;
+		}
+		chomp(line, &n);
+		if (verb_is(line, "QUIT")) {
+			p->quit_sent = 1;
+			if (up_cmd(p, "QUIT") >= 0)
+				(void)stream_write(p->c, p->line, p->len);
+			else
+				(void)stream_puts(p->c, "+OK Bye\r\n");
+			return;
+		}
+		if (verb_is(line, "RETR")) {
+			if (do_retr(p, line) < 0)
+				goto lost;
+			continue;
+		}
+		for (k = known; *k && !verb_is(line, *k); k++)
+			;
+		if (*k == NULL) {
+			(void)stream_puts(p->c, verb_is(line, "USER") || verb_is(line, "PASS") ||
+							verb_is(line, "AUTH") || verb_is(line, "APOP") ||
+							verb_is(line, "STLS")
+						? "-ERR Already authenticated\r\n"
+						: "-ERR Unknown command\r\n");
+			continue;
+		}
+		if ((st = up_cmd(p, line)) < 0)
+			goto lost;
+		(void)stream_write(p->c, p->line, p->len);
+		if (st == 1 && multiline(line)) {
+			dot_relay(&p->up.s, sink_stream, p->c, NULL, NULL, 0, &dr);
+			if (dr.in_err)
+				goto lost;
+		}
+	}
+lost:
+	(void)stream_puts(p->c, "-ERR [SYS/TEMP] Connection to the target server lost\r\n");
+}
+
+/* Connect, TLS, then the client's credentials, the same way it sent them.
+ * Returns 1 logged in, 0 refused (reply sent), -1 failed (reply sent). */
+static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how)
+{
+	char err[256], *cmd = NULL, *msg = NULL;
+	size_t ulen = strlen(p->t.user), mlen = ulen + plen + 2, clen = (mlen + 2) / 3 * 4 + 32;
+	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls), st = -1;
+	const char *why = "-ERR [SYS/TEMP] Cannot reach the target server\r\n";
+
+	if (upstream_connect(&p->up, p->cfg, p->t.host, p->t.port, err, sizeof err) < 0)
+		goto fail;
+	why = "-ERR [SYS/TEMP] Target server's TLS certificate not trusted or TLS failed\r\n";
+	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
+		goto fail;
+	why = "-ERR [SYS/TEMP] Target server did not answer as expected\r\n";
+	snprintf(err, sizeof err, "bad greeting");
+	if (up_status(p) != 1)
+		goto fail;
+	if (!implicit) {
+		why = "-ERR [SYS/TEMP] Target server offers no STLS; credentials not sent\r\n";
+		snprintf(err, sizeof err, "STLS refused");
+		if (up_cmd(p, "STLS") != 1)
+			goto fail;
+		why = "-ERR [SYS/TEMP] Target server's TLS certificate not trusted or TLS failed\r\n";
+		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
+			goto fail;
+	}
+	why = "-ERR [SYS/TEMP] Target server did not answer as expected\r\n";
+	snprintf(err, sizeof err, "lost during log-in");
+	if ((cmd = malloc(clen + mlen)) == NULL || (msg = malloc(mlen + 1)) == NULL)
+		goto fail;
+	if (how == PROXY_POP3_SASL_PLAIN) {
+		msg[0] = '\0';
+		memcpy(msg + 1, p->t.user, ulen);
+		msg[ulen + 1] = '\0';
+		memcpy(msg + ulen + 2, pass, plen);
+		memcpy(cmd, "AUTH PLAIN ", 11);
+		if (b64_encode(msg, mlen, cmd + 11, clen - 11) < 0 || (st = up_cmd(p, cmd)) < 0)
+			goto fail;
+	} else {
+		snprintf(cmd, clen + mlen, "USER %s", p->t.user);
+		if ((st = up_cmd(p, cmd)) < 0)
+			goto fail;
+		if (st == 1) {
+			snprintf(cmd, clen + mlen, "PASS %.*s", (int)plen, pass);
+			if ((st = up_cmd(p, cmd)) < 0)
+				goto fail;
+		}
+	}
+	(void)stream_write(p->c, p->line, p->len);   /* the upstream's verdict */
+	log_login(p, st == 1 ? "ok" : "rejected_by_target", NULL);
+	goto out;
+fail:
+	st = -1;
+	log_login(p, "upstream_failed", err);
+	(void)stream_puts(p->c, why);
+out:
+	if (cmd)
+		wipe(cmd, clen + mlen);
+	if (msg)
+		wipe(msg, mlen + 1);
+	free(cmd);
+	free(msg);
+	return st;
+}
+
+static const char *check_login(struct pp *p, const char *login)
+{
+	const char *why;
+	size_t i;
+
+	if (!p->cfg->proxy.enabled)
+		return "-ERR [SYS/PERM] The recording proxy is disabled here\r\n";
+	if (proxy_login_parse(login, &p->t, &why) < 0) {
+		log_info("event=proxy_login proto=pop3 result=bad_login detail=\"%s\"", why);
+		return "-ERR [AUTH] Log-in name must be remote_user%target_server%mailbox_id\r\n";
+	}
+	if (p->t.port[0] == '\0')
+		snprintf(p->t.port, sizeof p->t.port, "%s", p->fe->implicit_tls ? "995" : "110");
+	snprintf(p->account, sizeof p->account, "%s%%%s", p->t.user, p->t.host);
+	for (i = strlen(p->t.user) + 1; p->account[i]; i++)
+		p->account[i] = (char)tolower((unsigned char)p->account[i]);
+	if (!proxy_target_allowed(&p->cfg->proxy.allowed_targets, p->t.host)) {
+		log_login(p, "target_not_allowed", NULL);
+		return "-ERR [AUTH] Target server not allowed by this gateway\r\n";
+	}
+	if (box_open(&p->box, p->cfg, p->t.mailbox) < 0) {
+		int e = errno;
+		log_login(p, e == ENOENT ? "unknown_mailbox" : e == EPERM ? "mailbox_suspended" : "store_error",
+			  e == ENOENT || e == EPERM ? NULL : strerror(e));
+		return e == ENOENT ? "-ERR [AUTH] Unknown gateway mailbox\r\n"
+		       : e == EPERM ? "-ERR [SYS/TEMP] Gateway mailbox suspended\r\n"
+				    : "-ERR [SYS/TEMP] Gateway mailbox unavailable\r\n";
+	}
+	return NULL;
+}
+
+int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *login,
+			const char *password, size_t plen, enum proxy_pop3_auth how)
+{
+	struct pp *p = calloc(1, sizeof *p);
+	const char *why;
+	int rc = PROXY_REFUSED;
+
+	if (p == NULL) {
+		(void)stream_puts(client, "-ERR [SYS/TEMP] Out of memory\r\n");
+		return PROXY_REFUSED;
+	}
+	p->c = client;
+	p->fe = fe;
+	p->cfg = &fe->app.cfg;
+	p->up.fd = -1;
+	if ((why = check_login(p, login)) != NULL) {
+		(void)stream_puts(client, why);
+		goto out;
+	}
+	if (up_login(p, password, plen, how) != 1)
+		goto out;
+	rc = PROXY_FINISHED;
+	stream_set_timeout(client, p->cfg->pop3.idle_timeout * 1000);
+	relay(p);
+out:
+	if (p->up.fd >= 0 && !p->quit_sent) {
+		(void)stream_puts(&p->up.s, "QUIT\r\n");
+		(void)stream_flush(&p->up.s);
+	}
+	upstream_close(&p->up);
+	tee_abort(&p->tee);
+	wipe(p->line, sizeof p->line);
+	free(p);
+	(void)stream_flush(client);
+	return rc;
+}

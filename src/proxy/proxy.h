@@ -1,0 +1,114 @@
+/* Internals of the recording proxy, shared by its SMTP and POP3 halves. */
+#ifndef MSGW_PROXY_PROXY_H
+#define MSGW_PROXY_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf/conf.h"
+#include "net/stream.h"
+#include "store/store.h"
+
+/* --- login.c: remote_user%target_server%mailbox_id --- */
+#define PROXY_USER_MAX 256
+#define PROXY_HOST_MAX 256
+
+struct proxy_target {
+	char user[PROXY_USER_MAX];   /* may itself contain '@' and '%' */
+	char host[PROXY_HOST_MAX];   /* name or address, without brackets */
+	char port[6];                /* decimal, "" when the log-in names none */
+	char mailbox[MAILBOX_ID_LEN + 1];
+};
+
+/* Split on the last two '%'. -1 with a short reason for the client. */
+int proxy_login_parse(const char *login, struct proxy_target *t, const char **why);
+/* An empty list allows every target; else exact names (case-insensitive),
+ * "*.example.com" (any name below example.com) or addresses. */
+int proxy_target_allowed(const struct strlist *patterns, const char *host);
+
+/* --- sasl.c: base64 and SASL PLAIN --- */
+/* Decode base64 text (no whitespace) into out; -1 when malformed or out is
+ * too small. *outlen excludes the NUL that is always appended. */
+int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outsize, size_t *outlen);
+/* Encode into out (NUL-terminated); -1 when out is too small. */
+int b64_encode(const void *in, size_t inlen, char *out, size_t outsize);
+/* Split a decoded PLAIN message authzid NUL authcid NUL passwd. The
+ * pointers point into msg; -1 when malformed or authzid names someone else. */
+int sasl_plain_split(const unsigned char *msg, size_t len, const char **user,
+		     const char **pass, size_t *plen);
+
+/* --- upstream.c: connection to the target server --- */
+struct upstream {
+	int fd;
+	struct stream s;
+};
+
+/* Resolve and connect within connect_timeout; the stream then uses
+ * reply_timeout for every read and write. -1 with err filled. */
+int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
+		     const char *port, char *err, size_t errlen);
+/* TLS client handshake, chain and host name verified. */
+int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
+		 size_t errlen);
+void upstream_close(struct upstream *u);
+/* Implicit TLS when the client came on implicit TLS or the port says so. */
+int upstream_implicit(const char *port, int client_implicit);
+
+/* --- tee.c: the recorded copy in the mailbox --- */
+struct proxy_box {
+	struct store st;
+	struct mailbox mb;
+};
+
+/* Load the mailbox: 0, or -1 with errno (ENOENT unknown, EPERM suspended,
+ * other: store trouble). */
+int box_open(struct proxy_box *b, const struct config *cfg, const char *id);
+
+struct tee {
+	struct delivery *d;
+	uint64_t bytes, max;
+	int err;        /* errno of the first failure, 0 while all is well */
+};
+
+/* Start a copy with the trace header already written. */
+int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size_t hlen,
+	      uint64_t max);
+int tee_write(struct tee *t, const void *p, size_t n);
+int tee_commit(struct tee *t);
+void tee_abort(struct tee *t);
+int tee_active(const struct tee *t);
+
+/* --- seen.c: upstream UIDLs already recorded, per mailbox --- */
+#define SEEN_KEY_LEN 32
+#define SEEN_MAX_RECORDS 50000
+void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1]);
+/* 1 seen, 0 not seen, -1 error (errno). */
+int seen_has(const char *mbdir, const char *key);
+int seen_add(const char *mbdir, const char *key);
+
+/* --- dot.c: dot-terminated bodies (SMTP DATA, POP3 RETR) --- */
+typedef int (*sink_fn)(void *ctx, const void *p, size_t n);
+
+struct dot_result {
+	int in_err;     /* the source stream failed before the terminator */
+	int fwd_err;    /* a forward write failed (later bytes were dropped) */
+	int tee_err;    /* the tee sink failed (later bytes not teed) */
+	uint64_t raw;   /* bytes read, terminator included */
+};
+
+/* Copy from in up to and including the terminating "." line: every byte
+ * verbatim to fwd (until it fails); the content, un-dot-stuffed and without
+ * the terminator, to tee (may be NULL). With hold_end the terminator is not
+ * forwarded: the caller sends it once it decided to. Reads exactly to the
+ * terminator, so pipelined input after it stays in the stream. */
+void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx,
+	       int hold_end, struct dot_result *r);
+
+/* --- reply helpers --- */
+/* Does the (space-separated) line start with verb, case-insensitively? */
+int verb_is(const char *line, const char *verb);
+/* Strip CR LF. */
+void chomp(char *line, size_t *len);
+
+#endif

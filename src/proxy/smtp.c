@@ -1,0 +1,756 @@
+/* The SMTP recording proxy: log in upstream with the client's credentials,
+ * then relay the session command by command, keeping the client's
+ * pipelined groups together (RFC 2920), and record each message the
+ * upstream accepted in the gateway mailbox. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "proxy/handoff.h"
+#include "proxy/proxy.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/wipe.h"
+
+#define CMD_MAX 2048
+#define REPLY_MAX 8192
+#define REPLY_LINES 100
+#define GROUP_MAX 32
+#define ENV_MAX (64 * 1024)
+
+struct reply {
+	int code;
+	size_t len;
+	char text[REPLY_MAX];   /* verbatim, every line ending in CR LF */
+};
+
+enum ent_kind { E_FWD, E_LOCAL, E_DATA, E_BDAT, E_QUIT };
+
+struct ent {
+	enum ent_kind kind;
+	const char *local;      /* E_LOCAL: the reply */
+	size_t len;
+	char line[CMD_MAX];     /* without CR LF */
+};
+
+struct sp {
+	struct stream *c;
+	const struct frontend *fe;
+	const struct config *cfg;
+	struct upstream up;
+	struct proxy_target t;
+	struct proxy_box box;
+	int chunking;           /* the upstream offers CHUNKING */
+	int auth_plain, auth_login, starttls;
+	int bdat_failed;        /* a BDAT of this transaction failed: wait for RSET/MAIL */
+	int up_dead;            /* lost, or left in DATA without its final dot */
+	int quit_sent;
+	struct buf from, rcpts;
+	size_t nrcpt;
+	struct tee tee;
+	struct reply r;
+	struct ent g[GROUP_MAX];
+};
+
+static int reply_read(struct stream *s, struct reply *r)
+{
+	char line[1024];
+	int lines = 0;
+	size_t n;
+
+	r->len = 0;
+	r->code = 0;
+	for (;;) {
+		int code;
+		if (stream_getline(s, line, sizeof line, &n) != LINE_OK)
+			return -1;
+		chomp(line, &n);
+		if (n < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
+		    !isdigit((unsigned char)line[2]) || (n > 3 && line[3] != ' ' && line[3] != '-'))
+			return -1;
+		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+		if ((lines > 0 && code != r->code) || ++lines > REPLY_LINES ||
+		    r->len + n + 3 > sizeof r->text)
+			return -1;
+		r->code = code;
+		memcpy(r->text + r->len, line, n);
+		memcpy(r->text + r->len + n, "\r\n", 3);
+		r->len += n + 2;
+		if (n == 3 || line[3] == ' ')
+			return 0;
+	}
+}
+
+/* One command to the upstream and its reply; -1 when the upstream is lost. */
+static int up_cmd(struct sp *p, const char *cmd)
+{
+	if (stream_puts(&p->up.s, cmd) < 0 || stream_puts(&p->up.s, "\r\n") < 0 ||
+	    stream_flush(&p->up.s) < 0)
+		return -1;
+	return reply_read(&p->up.s, &p->r);
+}
+
+static void client_reply(struct sp *p, const char *text)
+{
+	(void)stream_puts(p->c, text);
+}
+
+/* Capabilities from an EHLO reply. */
+static void parse_caps(struct sp *p)
+{
+	char *line = p->r.text, *eol;
+
+	p->chunking = p->auth_plain = p->auth_login = p->starttls = 0;
+	for (; (eol = strstr(line, "\r\n")) != NULL; line = eol + 2) {
+		const char *kw = line + 4;
+		if (eol - line < 4)
+			continue;
+		if (strncasecmp(kw, "CHUNKING", 8) == 0)
+			p->chunking = 1;
+		else if (strncasecmp(kw, "STARTTLS", 8) == 0)
+			p->starttls = 1;
+		else if (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '=')) {
+			char mech[512];
+			size_t k = (size_t)(eol - kw) - 5, i;
+			if (k > sizeof mech - 3)
+				k = sizeof mech - 3;
+			mech[0] = ' ';
+			for (i = 0; i < k; i++)
+				mech[i + 1] = (char)toupper((unsigned char)kw[5 + i]);
+			mech[k + 1] = ' ';
+			mech[k + 2] = '\0';
+			if (strstr(mech, " PLAIN "))
+				p->auth_plain = 1;
+			if (strstr(mech, " LOGIN "))
+				p->auth_login = 1;
+		}
+	}
+}
+
+/* The upstream's EHLO reply for the client: without STARTTLS and AUTH,
+ * which the proxy itself has already dealt with. */
+static void ehlo_filtered(struct sp *p)
+{
+	char out[REPLY_MAX], *line = p->r.text, *eol;
+	size_t o = 0, last = 0;
+
+	for (; (eol = strstr(line, "\r\n")) != NULL; line = eol + 2) {
+		size_t n = (size_t)(eol - line) + 2;
+		const char *kw = n > 6 ? line + 4 : "";
+		if (o > 0 && (strncasecmp(kw, "STARTTLS", 8) == 0 ||
+			      (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '='))))
+			continue;
+		last = o;
+		memcpy(out + o, line, n);
+		out[o + 3] = '-';
+		o += n;
+	}
+	if (o == 0)
+		return;
+	out[last + 3] = ' ';
+	out[o] = '\0';
+	client_reply(p, out);
+}
+
+static void env_clear(struct sp *p)
+{
+	buf_reset(&p->from);
+	buf_reset(&p->rcpts);
+	p->nrcpt = 0;
+	p->bdat_failed = 0;
+}
+
+/* The <address> of MAIL FROM:/RCPT TO:, as sent. */
+static void env_addr(const char *line, struct buf *b, int sep)
+{
+	const char *lt = strchr(line, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (lt == NULL || gt == NULL)
+		return;
+	if (sep && b->len > 0)
+		(void)buf_appends(b, ",\r\n\t");
+	(void)buf_append(b, lt, (size_t)(gt - lt) + 1);
+}
+
+static int trace_header(struct sp *p, char *out, size_t size)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	n = snprintf(out, size, "X-Msgw-Proxy: sent; server=%s; user=%s;\r\n\tfrom=%s;\r\n\trcpt=%s;\r\n\t%s\r\n",
+		     p->t.host, p->t.user, p->from.len ? p->from.data : "<>",
+		     p->rcpts.len ? p->rcpts.data : "", date);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+static int sink_stream(void *ctx, const void *d, size_t n)
+{
+	return stream_write(ctx, d, n);
+}
+
+static int sink_null(void *ctx, const void *d, size_t n)
+{
+	(void)ctx;
+	(void)d;
+	(void)n;
+	return 0;
+}
+
+static int sink_tee(void *ctx, const void *d, size_t n)
+{
+	return tee_write(ctx, d, n);
+}
+
+static const char *store_failure_reply(int err)
+{
+	if (err == EFBIG)
+		return "552 5.3.4 Message too big for the gateway mailbox\r\n";
+	if (err == ENOSPC)
+		return "452 4.3.1 Gateway storage full, message not sent; try again later\r\n";
+	return "451 4.3.0 Gateway could not record the message, not sent; try again later\r\n";
+}
+
+/* Start the copy with its trace header (the envelope is known by now). */
+static int tee_start_header(struct sp *p)
+{
+	char *hdr = malloc(ENV_MAX * 2 + 1024);
+	int n, rc = -1;
+
+	if (hdr == NULL) {
+		p->tee.err = ENOMEM;
+		tee_abort(&p->tee);
+		return -1;
+	}
+	n = trace_header(p, hdr, ENV_MAX * 2 + 1024);
+	if (n < 0)
+		p->tee.err = EINVAL;
+	else
+		rc = tee_write(&p->tee, hdr, (size_t)n);
+	if (rc < 0)
+		tee_abort(&p->tee);
+	free(hdr);
+	return rc;
+}
+
+static void log_message(struct sp *p, const char *result)
+{
+	log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu result=%s%s%s",
+		 p->t.mailbox, p->t.host, (unsigned long long)p->tee.bytes, p->nrcpt, result,
+		 p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
+}
+
+/* The upstream accepted the message: make the copy permanent. */
+static void finish_copy(struct sp *p)
+{
+	if (tee_commit(&p->tee) == 0) {
+		log_message(p, "stored");
+		return;
+	}
+	/* The upstream has the message already; a 4xx now would make the
+	 * client send it twice. Say so loudly instead. */
+	log_error("event=proxy_copy_lost proto=smtp mailbox=%s target=%s error=\"%s\"",
+		  p->t.mailbox, p->t.host, strerror(p->tee.err));
+}
+
+/* After the upstream's 354: the message from the client, teed. */
+static int do_data(struct sp *p)
+{
+	struct dot_result dr;
+
+	client_reply(p, p->r.text);
+	if (tee_start_header(p) < 0) {
+		/* nothing went upstream yet but the upstream waits for data:
+		 * read the client's and drop the upstream connection */
+		p->up_dead = 1;
+	}
+	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
+	dot_relay(p->c, p->up_dead ? sink_null : sink_stream, &p->up.s, tee_active(&p->tee) ? sink_tee : NULL, &p->tee,
+		  1, &dr);
+	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
+	if (dr.in_err) {
+		tee_abort(&p->tee);
+		return -1;
+	}
+	if (p->up_dead || dr.tee_err || dr.fwd_err) {
+		/* Never send the final dot for a message not recorded whole:
+		 * dropping the connection makes the upstream discard it. */
+		tee_abort(&p->tee);
+		log_message(p, dr.fwd_err && !dr.tee_err && !p->up_dead ? "upstream_lost" : "not_recorded");
+		client_reply(p, dr.fwd_err && !dr.tee_err && !p->up_dead
+					? "451 4.4.2 Connection to the target server lost\r\n"
+					: store_failure_reply(p->tee.err));
+		p->up_dead = 1;
+		env_clear(p);
+		return 0;
+	}
+	if (up_cmd(p, ".") < 0) {
+		tee_abort(&p->tee);
+		client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
+		p->up_dead = 1;
+		return 0;
+	}
+	if (p->r.code / 100 == 2)
+		finish_copy(p);
+	else {
+		tee_abort(&p->tee);
+		log_message(p, "rejected");
+	}
+	client_reply(p, p->r.text);
+	env_clear(p);
+	return 0;
+}
+
+/* Read and drop n bytes of the client's chunk. */
+static int skip_bytes(struct stream *s, unsigned long long n)
+{
+	char blk[4096];
+
+	while (n > 0) {
+		ssize_t r = stream_read(s, blk, n < sizeof blk ? (size_t)n : sizeof blk);
+		if (r <= 0)
+			return -1;
+		n -= (unsigned long long)r;
+	}
+	return 0;
+}
+
+static int parse_bdat(const char *line, unsigned long long *size, int *last)
+{
+	const char *p = line + 4;
+	char *end;
+
+	while (*p == ' ')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	errno = 0;
+	*size = strtoull(p, &end, 10);
+	if (errno)
+		return -1;
+	while (*end == ' ')
+		end++;
+	*last = strcasecmp(end, "LAST") == 0;
+	return *end == '\0' || *last ? 0 : -1;
+}
+
+/* A BDAT chunk: teed first, forwarded always (the upstream counts the
+ * bytes); LAST is only sent upstream as a separate "BDAT 0 LAST" once the
+ * copy holds the whole message. */
+static int do_bdat(struct sp *p, const char *line)
+{
+	unsigned long long size, left;
+	int last, tee_ok;
+	char cmd[64];
+
+	if (parse_bdat(line, &size, &last) < 0) {
+		client_reply(p, "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
+		return 0;
+	}
+	if (size > (unsigned long long)p->cfg->smtp.max_message_size) {
+		client_reply(p, "552 5.3.4 Chunk too big\r\n421 4.3.0 Closing connection\r\n");
+		return -1;
+	}
+	if (!p->chunking || p->bdat_failed) {
+		if (skip_bytes(p->c, size) < 0)
+			return -1;
+		client_reply(p, p->chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
+					    : "502 5.5.1 BDAT not available\r\n");
+		return 0;
+	}
+	if (!tee_active(&p->tee) &&
+	    (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0 ||
+	     tee_start_header(p) < 0)) {
+		if (skip_bytes(p->c, size) < 0)
+			return -1;
+		log_message(p, "not_recorded");
+		client_reply(p, store_failure_reply(p->tee.err));
+		p->bdat_failed = 1;
+		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
+	}
+	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", size);
+	if (stream_puts(&p->up.s, cmd) < 0)
+		goto lost;
+	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
+	for (left = size; left > 0;) {
+		char blk[8192];
+		ssize_t r = stream_read(p->c, blk, left < sizeof blk ? (size_t)left : sizeof blk);
+		if (r <= 0) {
+			tee_abort(&p->tee);
+			return -1;
+		}
+		if (tee_active(&p->tee))
+			(void)tee_write(&p->tee, blk, (size_t)r);
+		if (stream_write(&p->up.s, blk, (size_t)r) < 0)
+			goto lost;
+		left -= (unsigned long long)r;
+	}
+	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
+	tee_ok = tee_active(&p->tee);
+	if (stream_flush(&p->up.s) < 0 || reply_read(&p->up.s, &p->r) < 0)
+		goto lost;
+	if (p->r.code / 100 != 2 || !tee_ok) {
+		p->bdat_failed = 1;
+		tee_abort(&p->tee);
+		if (p->r.code / 100 != 2) {
+			log_message(p, "rejected");
+			client_reply(p, p->r.text);
+			return 0;
+		}
+		log_message(p, "not_recorded");
+		client_reply(p, store_failure_reply(p->tee.err));
+		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
+	}
+	if (!last) {
+		client_reply(p, p->r.text);
+		return 0;
+	}
+	if (up_cmd(p, "BDAT 0 LAST") < 0)
+		goto lost;
+	if (p->r.code / 100 == 2)
+		finish_copy(p);
+	else {
+		tee_abort(&p->tee);
+		log_message(p, "rejected");
+	}
+	client_reply(p, p->r.text);
+	env_clear(p);
+	return 0;
+lost:
+	tee_abort(&p->tee);
+	client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
+	p->up_dead = 1;
+	return 0;
+}
+
+/* Read one pipelined group of client commands and send the forwardable
+ * ones upstream together. Returns the number of entries; *eof when the
+ * client went away. */
+static size_t read_group(struct sp *p, int *eof)
+{
+	size_t n = 0;
+	int last = 0;
+
+	*eof = 0;
+	while (!last && n < GROUP_MAX) {
+		struct ent *e = &p->g[n];
+		enum line_result lr = stream_getline(p->c, e->line, sizeof e->line, &e->len);
+
+		if (lr == LINE_EOF || lr == LINE_ERROR) {
+			*eof = 1;
+			break;
+		}
+		n++;
+		e->kind = E_FWD;
+		chomp(e->line, &e->len);
+		if (lr == LINE_TOO_LONG) {
+			e->kind = E_LOCAL;
+			e->local = "500 5.5.2 Line too long\r\n";
+		} else if (p->up_dead) {
+			e->kind = E_LOCAL;
+			e->local = "421 4.4.2 Connection to the target server lost, closing\r\n";
+			last = 1;
+		} else if (verb_is(e->line, "AUTH")) {
+			e->kind = E_LOCAL;
+			e->local = "503 5.5.1 Already authenticated\r\n";
+		} else if (verb_is(e->line, "STARTTLS")) {
+			e->kind = E_LOCAL;
+			e->local = "503 5.5.1 TLS already active\r\n";
+		} else if (verb_is(e->line, "BDAT")) {
+			e->kind = E_BDAT;
+			last = 1;
+		} else if (verb_is(e->line, "DATA")) {
+			e->kind = E_DATA;
+			last = 1;
+			tee_abort(&p->tee);
+			if (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0) {
+				/* refuse before anything of this message goes upstream */
+				e->kind = E_LOCAL;
+				e->local = store_failure_reply(p->tee.err);
+				log_message(p, "not_recorded");
+			}
+		} else if (verb_is(e->line, "QUIT")) {
+			e->kind = E_QUIT;
+			last = 1;
+		} else if (!verb_is(e->line, "MAIL") && !verb_is(e->line, "RCPT") &&
+			   !verb_is(e->line, "RSET")) {
+			last = 1;
+		}
+		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
+		    (stream_write(&p->up.s, e->line, e->len) < 0 || stream_puts(&p->up.s, "\r\n") < 0))
+			p->up_dead = 1;
+		if (!last && stream_pending(p->c) == 0 && !stream_input_ready(p->c, 0))
+			last = 1;
+	}
+	return n;
+}
+
+/* The upstream's reply to a forwarded command, passed on; the envelope
+ * is tracked for the copy's trace header. */
+static void pass_reply(struct sp *p, const struct ent *e)
+{
+	int ok = p->r.code / 100 == 2;
+
+	if (ok && verb_is(e->line, "MAIL")) {
+		env_clear(p);
+		env_addr(e->line, &p->from, 0);
+	} else if (ok && verb_is(e->line, "RCPT")) {
+		env_addr(e->line, &p->rcpts, 1);
+		p->nrcpt++;
+	} else if (ok && (verb_is(e->line, "RSET") || verb_is(e->line, "HELO"))) {
+		env_clear(p);
+	} else if (ok && verb_is(e->line, "EHLO")) {
+		env_clear(p);
+		parse_caps(p);
+		ehlo_filtered(p);
+		return;
+	}
+	client_reply(p, p->r.text);
+}
+
+/* 0: go on; 1: the session is over. */
+static int run_group(struct sp *p, size_t n)
+{
+	size_t i;
+
+	if (!p->up_dead && stream_flush(&p->up.s) < 0)
+		p->up_dead = 1;
+	for (i = 0; i < n; i++) {
+		struct ent *e = &p->g[i];
+
+		if (e->kind == E_LOCAL) {
+			client_reply(p, e->local);
+			if (p->up_dead && strncmp(e->local, "421", 3) == 0)
+				return 1;
+			continue;
+		}
+		if (e->kind == E_BDAT) {
+			if (do_bdat(p, e->line) < 0)
+				return 1;
+			continue;
+		}
+		if (p->up_dead || reply_read(&p->up.s, &p->r) < 0) {
+			tee_abort(&p->tee);
+			client_reply(p, "421 4.4.2 Connection to the target server lost, closing\r\n");
+			return 1;
+		}
+		if (e->kind == E_QUIT) {
+			p->quit_sent = 1;
+			client_reply(p, p->r.text);
+			return 1;
+		}
+		if (e->kind == E_DATA) {
+			if (p->r.code != 354) {
+				tee_abort(&p->tee);
+				client_reply(p, p->r.text);
+			} else if (do_data(p) < 0) {
+				return 1;
+			}
+			continue;
+		}
+		pass_reply(p, e);
+	}
+	return 0;
+}
+
+static void relay(struct sp *p)
+{
+	int eof = 0;
+
+	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
+	while (!eof) {
+		size_t n = read_group(p, &eof);
+		if (run_group(p, n))
+			break;
+	}
+	tee_abort(&p->tee);
+	(void)stream_flush(p->c);
+}
+
+/* SASL PLAIN, or LOGIN, as the upstream offers; the encoded credentials
+ * are wiped as soon as they are sent. */
+static int up_auth(struct sp *p, const char *pass, size_t plen)
+{
+	size_t ulen = strlen(p->t.user), mlen = ulen + plen + 2;
+	size_t elen = (mlen + 2) / 3 * 4 + 32;
+	char *msg = malloc(mlen + 1), *enc = malloc(elen);
+	int rc = -1;
+
+	if (msg == NULL || enc == NULL)
+		goto out;
+	if (p->auth_plain) {
+		msg[0] = '\0';
+		memcpy(msg + 1, p->t.user, ulen);
+		msg[ulen + 1] = '\0';
+		memcpy(msg + ulen + 2, pass, plen);
+		memcpy(enc, "AUTH PLAIN ", 11);
+		if (b64_encode(msg, mlen, enc + 11, elen - 11) < 0)
+			goto out;
+		rc = up_cmd(p, enc);
+	} else {
+		if (up_cmd(p, "AUTH LOGIN") < 0 || p->r.code != 334 ||
+		    b64_encode(p->t.user, ulen, enc, elen) < 0 || up_cmd(p, enc) < 0 || p->r.code != 334 ||
+		    b64_encode(pass, plen, enc, elen) < 0)
+			goto out;
+		rc = up_cmd(p, enc);
+	}
+out:
+	if (msg)
+		wipe(msg, mlen + 1);
+	if (enc)
+		wipe(enc, elen);
+	free(msg);
+	free(enc);
+	return rc;
+}
+
+static void log_login(struct sp *p, const char *result, const char *detail)
+{
+	char u[PROXY_USER_MAX + 8], d[200];
+
+	log_info("event=proxy_login proto=smtp user=%s target=%s:%s mailbox=%s result=%s%s%s",
+		 log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
+		 detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+}
+
+/* Connect, TLS, capabilities: everything before a credential leaves. On
+ * failure the client's reply is in *why. */
+static int up_open(struct sp *p, const char **why)
+{
+	char err[256];
+	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls);
+
+	*why = "454 4.4.1 Cannot reach the target server\r\n";
+	if (upstream_connect(&p->up, p->cfg, p->t.host, p->t.port, err, sizeof err) < 0)
+		goto fail;
+	*why = "454 4.7.0 Target server's TLS certificate not trusted or TLS failed\r\n";
+	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
+		goto fail;
+	*why = "454 4.4.2 Target server did not answer as expected\r\n";
+	snprintf(err, sizeof err, "bad greeting or EHLO reply");
+	if (reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
+		goto fail;
+	snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
+	if (up_cmd(p, err) < 0 || p->r.code != 250)
+		goto fail;
+	parse_caps(p);
+	if (!implicit) {
+		*why = "454 4.7.0 Target server offers no STARTTLS; credentials not sent\r\n";
+		snprintf(err, sizeof err, "no STARTTLS offered");
+		if (!p->starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
+			goto fail;
+		*why = "454 4.7.0 Target server's TLS certificate not trusted or TLS failed\r\n";
+		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
+			goto fail;
+		*why = "454 4.4.2 Target server did not answer as expected\r\n";
+		snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
+		if (up_cmd(p, err) < 0 || p->r.code != 250)
+			goto fail;
+		parse_caps(p);
+	}
+	*why = "454 4.7.0 Target server offers neither AUTH PLAIN nor LOGIN\r\n";
+	snprintf(err, sizeof err, "no AUTH PLAIN or LOGIN offered");
+	if (!p->auth_plain && !p->auth_login)
+		goto fail;
+	return 0;
+fail:
+	log_login(p, "upstream_failed", err);
+	return -1;
+}
+
+static void up_quit(struct sp *p)
+{
+	if (p->up.fd < 0)
+		return;
+	/* never after an unfinished DATA: the upstream would take it as text */
+	if (!p->up_dead && !p->quit_sent) {
+		(void)stream_puts(&p->up.s, "QUIT\r\n");
+		(void)stream_flush(&p->up.s);
+	}
+	upstream_close(&p->up);
+}
+
+/* Everything the client is told before the upstream is involved. */
+static const char *check_login(struct sp *p, const char *login)
+{
+	const char *why;
+
+	if (!p->cfg->proxy.enabled)
+		return "454 4.7.0 The recording proxy is disabled here\r\n";
+	if (proxy_login_parse(login, &p->t, &why) < 0) {
+		log_info("event=proxy_login proto=smtp result=bad_login detail=\"%s\"", why);
+		return "535 5.7.8 Log-in name must be remote_user%target_server%mailbox_id\r\n";
+	}
+	if (p->t.port[0] == '\0')
+		snprintf(p->t.port, sizeof p->t.port, "%s", p->fe->implicit_tls ? "465" : "587");
+	if (!proxy_target_allowed(&p->cfg->proxy.allowed_targets, p->t.host)) {
+		log_login(p, "target_not_allowed", NULL);
+		return "535 5.7.8 Target server not allowed by this gateway\r\n";
+	}
+	if (box_open(&p->box, p->cfg, p->t.mailbox) < 0) {
+		int e = errno;
+		log_login(p, e == ENOENT ? "unknown_mailbox" : e == EPERM ? "mailbox_suspended" : "store_error",
+			  e == ENOENT || e == EPERM ? NULL : strerror(e));
+		return e == ENOENT ? "535 5.7.8 Unknown gateway mailbox\r\n"
+		       : e == EPERM ? "454 4.7.0 Gateway mailbox suspended\r\n"
+				    : "454 4.3.0 Gateway mailbox unavailable\r\n";
+	}
+	return NULL;
+}
+
+int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
+			const char *password, size_t plen)
+{
+	struct sp *p = calloc(1, sizeof *p);
+	const char *why;
+	int rc = PROXY_REFUSED;
+
+	if (p == NULL) {
+		(void)stream_puts(client, "454 4.3.0 Out of memory\r\n");
+		return PROXY_REFUSED;
+	}
+	p->c = client;
+	p->fe = fe;
+	p->cfg = &fe->app.cfg;
+	p->up.fd = -1;
+	buf_init(&p->from, 1024);
+	buf_init(&p->rcpts, ENV_MAX);
+	if ((why = check_login(p, login)) != NULL) {
+		client_reply(p, why);
+		goto out;
+	}
+	if (up_open(p, &why) < 0) {
+		client_reply(p, why);
+		goto out;
+	}
+	if (up_auth(p, password, plen) < 0) {
+		log_login(p, "upstream_failed", "lost during AUTH");
+		client_reply(p, "454 4.4.2 Target server did not answer as expected\r\n");
+		goto out;
+	}
+	client_reply(p, p->r.text);   /* the upstream's own verdict */
+	if (p->r.code != 235) {
+		log_login(p, "rejected_by_target", NULL);
+		goto out;
+	}
+	log_login(p, "ok", NULL);
+	rc = PROXY_FINISHED;
+	relay(p);
+out:
+	up_quit(p);
+	tee_abort(&p->tee);
+	buf_free(&p->from);
+	buf_free(&p->rcpts);
+	free(p);
+	(void)stream_flush(client);
+	return rc;
+}

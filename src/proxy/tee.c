@@ -1,0 +1,89 @@
+/* The recorded copy: one delivery into the named mailbox per message,
+ * started with the proxy's trace header, committed only when the message
+ * really went through. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "proxy/proxy.h"
+
+int box_open(struct proxy_box *b, const struct config *cfg, const char *id)
+{
+	if (store_init(&b->st, cfg) < 0)
+		return -1;
+	if (store_mailbox_load(&b->st, id, &b->mb) < 0)
+		return -1;
+	if (b->mb.suspended) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size_t hlen,
+	      uint64_t max)
+{
+	const struct mailbox *mbs[1] = { &b->mb };
+
+	memset(t, 0, sizeof *t);
+	t->max = max;
+	if (delivery_begin(&t->d, &b->st, mbs, 1) < 0) {
+		t->err = errno ? errno : EIO;
+		t->d = NULL;
+		return -1;
+	}
+	if (hlen > 0 && delivery_write(t->d, header, hlen) < 0) {
+		t->err = errno ? errno : EIO;
+		delivery_abort(t->d);
+		t->d = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int tee_active(const struct tee *t)
+{
+	return t->d != NULL;
+}
+
+int tee_write(struct tee *t, const void *p, size_t n)
+{
+	if (t->d == NULL)
+		return -1;
+	if (t->bytes + n > t->max) {
+		t->err = EFBIG;
+		goto fail;
+	}
+	if (delivery_write(t->d, p, n) < 0) {
+		t->err = errno ? errno : EIO;
+		goto fail;
+	}
+	t->bytes += n;
+	return 0;
+fail:
+	delivery_abort(t->d);
+	t->d = NULL;
+	return -1;
+}
+
+int tee_commit(struct tee *t)
+{
+	struct delivery *d = t->d;
+
+	if (d == NULL)
+		return -1;
+	t->d = NULL;
+	if (delivery_commit(d) < 0) {
+		t->err = errno ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+void tee_abort(struct tee *t)
+{
+	if (t->d)
+		delivery_abort(t->d);
+	t->d = NULL;
+}

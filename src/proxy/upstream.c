@@ -1,0 +1,116 @@
+/* The connection to the target server: resolve, connect with a deadline,
+ * a stream with the reply timeout, then a verified TLS client session. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/tls.h"
+#include "proxy/proxy.h"
+
+int upstream_implicit(const char *port, int client_implicit)
+{
+	return client_implicit || strcmp(port, "465") == 0 || strcmp(port, "995") == 0;
+}
+
+/* One address: non-blocking connect, then poll until the deadline. */
+static int connect_one(const struct addrinfo *ai, long long deadline, int *err)
+{
+	struct pollfd p;
+	socklen_t sl = sizeof *err;
+	int fd, rc;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		*err = errno;
+		goto fail;
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	for (;;) {
+		long long left = deadline - stream_now_ms();
+		if (left <= 0) {
+			*err = ETIMEDOUT;
+			goto fail;
+		}
+		rc = poll(&p, 1, (int)left);
+		if (rc > 0)
+			break;
+		if (rc < 0 && errno != EINTR) {
+			*err = errno;
+			goto fail;
+		}
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &sl) < 0)
+		*err = errno;
+	if (*err == 0)
+		return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
+		     const char *port, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL, *ai;
+	long long deadline = stream_now_ms() + (long long)cfg->proxy.connect_timeout * 1000;
+	int rc, e = 0;
+
+	u->fd = -1;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && u->fd < 0; ai = ai->ai_next)
+		u->fd = connect_one(ai, deadline, &e);
+	freeaddrinfo(res);
+	if (u->fd < 0) {
+		snprintf(err, errlen, "%s port %s: %s", host, port, strerror(e ? e : EHOSTUNREACH));
+		return -1;
+	}
+	stream_init(&u->s, u->fd, u->fd, cfg->proxy.reply_timeout * 1000);
+	return 0;
+}
+
+int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
+		 size_t errlen)
+{
+	struct tls_client_opts o = {
+		.host = host,
+		.ca_file = cfg->proxy.ca_file,
+		.system_trust = 1,
+		.handshake_timeout = cfg->proxy.reply_timeout < cfg->tls.handshake_timeout
+					     ? cfg->proxy.reply_timeout
+					     : cfg->tls.handshake_timeout,
+	};
+
+	if (tls_client_start(&u->s, &o) < 0) {
+		snprintf(err, errlen, "%s", stream_strerror(&u->s));
+		return -1;
+	}
+	return 0;
+}
+
+void upstream_close(struct upstream *u)
+{
+	if (u->fd < 0)
+		return;
+	stream_shutdown(&u->s);
+	close(u->fd);
+	u->fd = -1;
+}
