@@ -525,6 +525,47 @@ static void test_delete_reset(struct mailbox *mb, struct mailbox *mb2, const cha
 	ok(store_mailbox_delete(&st, "../../etc/passw") < 0 && errno == EINVAL, "delete: a bad id is EINVAL");
 }
 
+/* A full disk: a small tmpfs as data_dir (root only). The delivery fails
+ * with ENOSPC and leaves nothing behind. */
+static void test_full_disk(void)
+{
+	char dir[8192], cmd[8400], pw[STORE_PASSWORD_LEN + 1];
+	static char big[256 * 1024];
+	struct config c2;
+	struct store st2;
+	struct mailbox mb, *one[1] = { &mb };
+	struct delivery *d;
+	int rc = 0, err = 0;
+
+	snprintf(dir, sizeof dir, "%s/small", t_tmpdir());
+	snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=128k,mode=0700 tmpfs '%s' 2>/dev/null", dir);
+	if (geteuid() != 0 || mkdir(dir, 0700) < 0 || system(cmd) != 0) {
+		skip("needs root and tmpfs mounts", "full disk: ENOSPC fails the delivery");
+		return;
+	}
+	c2 = cfg;
+	c2.data_dir = dir;
+	memset(big, 'x', sizeof big);
+	if (store_init(&st2, &c2) < 0 || store_mailbox_create(&st2, "Small", "", &mb, pw) < 0) {
+		ok(0, "full disk: a mailbox on the small file system");
+		goto out;
+	}
+	if (delivery_begin(&d, &st2, (const struct mailbox *const *)one, 1) == 0) {
+		rc = delivery_write(d, big, sizeof big);
+		if (rc == 0)
+			rc = delivery_commit(d);
+		else
+			delivery_abort(d);
+		err = errno;
+	}
+	ok(rc < 0 && err == ENOSPC, "full disk: the delivery fails with ENOSPC");
+	ok(count_dir(mb.dir, "new") == 0 && count_dir(mb.dir, "tmp") == 0, "full disk: nothing left in new/ or tmp/");
+out:
+	snprintf(cmd, sizeof cmd, "umount '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not unmount %s", dir);
+}
+
 static void test_owner(void)
 {
 	char dir[8192];
@@ -571,6 +612,7 @@ int main(void)
 	test_concurrent(&mb);
 	test_maildrop(&mb, pw);
 	test_delete_reset(&mb, &mb2, pw2);
+	test_full_disk();
 	test_owner();
 	config_free(&cfg);
 	return done_testing();
