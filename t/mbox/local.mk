@@ -1,1 +1,3 @@
-# t/mbox: tests of src/mbox
+# t/mbox: msgw-mbox end to end
+TESTS += t/mbox/mbox.t
+EXTRA_DIST += t/mbox/mbox.t
