@@ -164,7 +164,7 @@ c.cmd(f"RCPT TO:<{mb.address}>")
 c.cmd("DATA")
 c.send(b"Subject: dots\r\n\r\n..leading dot\r\n...two\r\n\xc3\xa9t\xc3\xa9 \x00nul\r\n.\r\n")
 t.like(c.reply()[1], "250 2.6.0", "8-bit message with NUL stored")
-t.is_(strip_trace(mb.messages()[-1]),
+t.is_(strip_trace(mb.last()),
       b"Subject: dots\r\n\r\n.leading dot\r\n..two\r\n\xc3\xa9t\xc3\xa9 \x00nul\r\n",
       "dot-unstuffing exact, 8-bit and NUL kept")
 
@@ -178,7 +178,7 @@ t.like(c.reply()[1], "250 2.0.0 %d" % len(part1), "BDAT chunk: 250 with its size
 t.like(c.cmd("DATA")[1], "503", "DATA during BDAT: 503")
 c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
 t.like(c.reply()[1], "250 2.6.0", "BDAT LAST: 250 2.6.0")
-t.is_(strip_trace(mb.messages()[-1]), part1 + part2, "BDAT content stored byte-exact (no unstuffing)")
+t.is_(strip_trace(mb.last()), part1 + part2, "BDAT content stored byte-exact (no unstuffing)")
 c.send(b"BDAT 6 LAST\r\nQUIT\r\n")
 t.like(c.reply()[1], "503 5.5.1", "BDAT without a transaction: 503, octets consumed")
 t.like(c.cmd("NOOP")[1], "250", "BDAT octets were not taken as a command")
@@ -266,7 +266,7 @@ c.cmd(f"RCPT TO:<{mb.address}>")
 c.cmd("DATA")
 c.send(b"Subject: tls\r\n\r\nover TLS\r\n.\r\n")
 t.like(c.reply()[1], "250 2.6.0", "message over STARTTLS stored")
-m = mb.messages()[-1]
+m = mb.last()
 t.ok(b"with ESMTPS" in m and b"TLS1." in m.split(b"\r\n\r\n")[0], "Received: names ESMTPS and the TLS version",
      m[:400])
 c.cmd("QUIT")

@@ -8,6 +8,7 @@ import select
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 
 
@@ -41,11 +42,16 @@ class Mailbox:
     def messages(self):
         return [self.decrypt(p) for p in self.files()]
 
+    def last(self):
+        """The newest message, decrypted."""
+        return self.decrypt(self.files()[-1])
+
 
 def age_decrypt(identity, password, path, timeout=60):
     """`age -d -i identity.age FILE` with the passphrase typed on a pty
     (age 1.1 reads it from the terminal only)."""
-    out = path + ".plain"
+    fd0, out = tempfile.mkstemp(prefix="plain.", dir=os.path.dirname(os.path.dirname(path)))
+    os.close(fd0)
     pid, fd = pty.fork()
     if pid == 0:
         try:
