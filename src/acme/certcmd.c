@@ -19,25 +19,7 @@
 
 #define MAX_NAMES 32
 
-/* Key and chain (PEM) to tls.key / tls.cert. */
-static int install_key_chain(const struct config *cfg, const struct akey *k,
-			     const struct achain *c, struct acme_err *e)
-{
-	struct buf kp, cp;
-	int rc = -1;
-
-	buf_init(&kp, ACME_FILE_MAX);
-	buf_init(&cp, ACME_FILE_MAX);
-	if (akey_to_pem(k, &kp, e) < 0 || achain_to_pem(c, &cp, e) < 0)
-		goto out;
-	rc = install_pair(cfg->tls.cert, cp.data, cp.len, cfg->tls.key, kp.data, kp.len, e);
-out:
-	buf_wipe_free(&kp);
-	buf_free(&cp);
-	return rc;
-}
-
-int cmd_selfsigned(struct app *a, int argc, char **argv)
+int acmecmd_selfsigned(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "days", required_argument, NULL, 'd' },
@@ -57,20 +39,20 @@ int cmd_selfsigned(struct app *a, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
-			if (cmd_parse_int(optarg, 1, 36500, &days) < 0)
-				cmd_usage_error(a, "--days: want 1 to 36500, not '%s'", optarg);
+			if (acmecmd_parse_int(optarg, 1, 36500, &days) < 0)
+				acmecmd_usage_error(a, "--days: want 1 to 36500, not '%s'", optarg);
 			break;
 		case 'n':
 			if (n == MAX_NAMES || *optarg == '\0')
-				cmd_usage_error(a, "--name: empty, or too many names ('%s')", optarg);
+				acmecmd_usage_error(a, "--name: empty, or too many names ('%s')", optarg);
 			names[n++] = optarg;
 			break;
 		case 'h': app_usage(a, stdout); return EX_OK;
-		default: cmd_usage_error(a, "selfsigned: unknown or incomplete option '%s'", argv[optind - 1]);
+		default: acmecmd_usage_error(a, "selfsigned: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		cmd_usage_error(a, "selfsigned: unexpected argument '%s'", argv[optind]);
+		acmecmd_usage_error(a, "selfsigned: unexpected argument '%s'", argv[optind]);
 	app_load(a);
 	if (n == 0)
 		names[n++] = a->cfg.hostname;
@@ -78,7 +60,7 @@ int cmd_selfsigned(struct app *a, int argc, char **argv)
 		fprintf(stderr, "msgw-acme: selfsigned: %s\n", e.msg);
 		goto out;
 	}
-	if (install_key_chain(&a->cfg, k, c, &e) < 0) {
+	if (install_tls(&a->cfg, k, c, &e) < 0) {
 		fprintf(stderr, "msgw-acme: selfsigned: %s\n", e.msg);
 		rc = EX_CANTCREAT;
 		goto out;
@@ -199,7 +181,7 @@ static int check_import(const struct akey *k, const struct achain *c, struct acm
 	return achain_verify(c, NULL, time(NULL), e);
 }
 
-int cmd_import(struct app *a, int argc, char **argv)
+int acmecmd_import(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "password-file", required_argument, NULL, 'p' },
@@ -222,17 +204,17 @@ int cmd_import(struct app *a, int argc, char **argv)
 		case 'C': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'h': app_usage(a, stdout); return EX_OK;
-		default: cmd_usage_error(a, "import: unknown or incomplete option '%s'", argv[optind - 1]);
+		default: acmecmd_usage_error(a, "import: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		p12 = argv[optind++];
 	if (optind < argc)
-		cmd_usage_error(a, "import: unexpected argument '%s'", argv[optind]);
+		acmecmd_usage_error(a, "import: unexpected argument '%s'", argv[optind]);
 	if (p12 ? (cert || key) : !(cert && key))
-		cmd_usage_error(a, "import: give FILE.p12, or both --cert and --key%s", "");
+		acmecmd_usage_error(a, "import: give FILE.p12, or both --cert and --key%s", "");
 	if (pwfile && !p12)
-		cmd_usage_error(a, "import: --password-file is for a PKCS#12 file%s", "");
+		acmecmd_usage_error(a, "import: --password-file is for a PKCS#12 file%s", "");
 	app_load(a);
 	if ((p12 ? load_p12(p12, pwfile, &k, &c, &e) : load_pem(cert, key, &k, &c, &e)) < 0) {
 		rc = errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR;
@@ -240,7 +222,7 @@ int cmd_import(struct app *a, int argc, char **argv)
 	}
 	if (check_import(k, c, &e) < 0 || achain_info(c, &info, &e) < 0)
 		goto fail;
-	if (install_key_chain(&a->cfg, k, c, &e) < 0) {
+	if (install_tls(&a->cfg, k, c, &e) < 0) {
 		rc = EX_CANTCREAT;
 		goto fail;
 	}
@@ -360,7 +342,7 @@ static void print_status(const json_t *o)
 	}
 }
 
-int cmd_status(struct app *a, int argc, char **argv)
+int acmecmd_status(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -381,11 +363,11 @@ int cmd_status(struct app *a, int argc, char **argv)
 		switch (opt) {
 		case 'j': json = 1; break;
 		case 'h': app_usage(a, stdout); return EX_OK;
-		default: cmd_usage_error(a, "status: unknown or incomplete option '%s'", argv[optind - 1]);
+		default: acmecmd_usage_error(a, "status: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		cmd_usage_error(a, "status: unexpected argument '%s'", argv[optind]);
+		acmecmd_usage_error(a, "status: unexpected argument '%s'", argv[optind]);
 	app_load(a);
 	buf_init(&b, ACME_FILE_MAX);
 	if (read_small(a->cfg.tls.cert, &b, &e) < 0 || achain_from_pem(&c, b.data, b.len, &e) < 0 ||

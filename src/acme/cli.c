@@ -32,14 +32,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "selfsigned", cmd_selfsigned },
-	{ "import", cmd_import },
-	{ "status", cmd_status },
-	{ "issue", cmd_issue },
-	{ "renew", cmd_renew },
+	{ "selfsigned", acmecmd_selfsigned },
+	{ "import", acmecmd_import },
+	{ "status", acmecmd_status },
+	{ "issue", acmecmd_issue },
+	{ "renew", acmecmd_renew },
 };
 
-void cmd_usage_error(struct app *a, const char *fmt, ...)
+void acmecmd_usage_error(struct app *a, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -50,7 +50,7 @@ void cmd_usage_error(struct app *a, const char *fmt, ...)
 	app_usage_error(a, "%s", msg);
 }
 
-int cmd_parse_int(const char *s, long min, long max, long *out)
+int acmecmd_parse_int(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;

@@ -5,14 +5,14 @@
 
 #include "conf/app.h"
 
-int cmd_selfsigned(struct app *a, int argc, char **argv);
-int cmd_import(struct app *a, int argc, char **argv);
-int cmd_status(struct app *a, int argc, char **argv);
-int cmd_issue(struct app *a, int argc, char **argv);
-int cmd_renew(struct app *a, int argc, char **argv);
+int acmecmd_selfsigned(struct app *a, int argc, char **argv);
+int acmecmd_import(struct app *a, int argc, char **argv);
+int acmecmd_status(struct app *a, int argc, char **argv);
+int acmecmd_issue(struct app *a, int argc, char **argv);
+int acmecmd_renew(struct app *a, int argc, char **argv);
 
-void cmd_usage_error(struct app *a, const char *fmt, ...)
+void acmecmd_usage_error(struct app *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
-int cmd_parse_int(const char *s, long min, long max, long *out);
+int acmecmd_parse_int(const char *s, long min, long max, long *out);
 
 #endif

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "acme/install.h"
+#include "acme/x509.h"
+#include "conf/conf.h"
 #include "util/path.h"
 
 static int parent_dir(const char *path, char *out, size_t size)
@@ -176,3 +178,22 @@ out:
 		unlink(ctmp);
 	return rc;
 }
+
+/* Key and chain (PEM) to tls.key / tls.cert. */
+int install_tls(const struct config *cfg, const struct akey *k, const struct achain *c,
+		struct acme_err *e)
+{
+	struct buf kp, cp;
+	int rc = -1;
+
+	buf_init(&kp, ACME_FILE_MAX);
+	buf_init(&cp, ACME_FILE_MAX);
+	if (akey_to_pem(k, &kp, e) < 0 || achain_to_pem(c, &cp, e) < 0)
+		goto out;
+	rc = install_pair(cfg->tls.cert, cp.data, cp.len, cfg->tls.key, kp.data, kp.len, e);
+out:
+	buf_wipe_free(&kp);
+	buf_free(&cp);
+	return rc;
+}
+

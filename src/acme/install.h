@@ -10,6 +10,13 @@
 
 int install_pair(const char *cert_path, const char *cert_pem, size_t cert_len,
 		 const char *key_path, const char *key_pem, size_t key_len, struct acme_err *e);
+struct config;
+struct akey;
+struct achain;
+/* Key and chain (PEM) to tls.key / tls.cert with install_pair. */
+int install_tls(const struct config *cfg, const struct akey *k, const struct achain *c,
+		struct acme_err *e);
+
 /* Write one file atomically (tmp, fsync, rename, fsync dir), creating a
  * missing parent directory with dir_mode. */
 int install_file(const char *path, const void *data, size_t len, int mode, int dir_mode,

@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	{ "acme.directory", K_STR, F(acme.directory), "https://acme-v02.api.letsencrypt.org/directory", 0, 0, 0, 1 },
 	{ "acme.staging_directory", K_STR, F(acme.staging_directory), "https://acme-staging-v02.api.letsencrypt.org/directory", 0, 0, 0, 0 },
 	{ "acme.ca_file", K_STR, F(acme.ca_file), "", 0, 0, 0, 0 },
+	{ "acme.challenge_address", K_STR, F(acme.challenge_address), "", 0, 0, 0, 0 },
 	{ "acme.challenge_port", K_INT, F(acme.challenge_port), NULL, 80, 1, 65535, 0 },
 	{ "acme.email", K_STR, F(acme.email), "", 0, 0, 0, 0 },
 	{ "acme.profile", K_STR, F(acme.profile), "", 0, 0, 0, 0 },

@@ -53,6 +53,7 @@ struct config {
 	} proxy;
 	struct {
 		char *directory, *staging_directory, *ca_file, *email, *profile;
+		char *challenge_address; /* "" = all addresses */
 		int challenge_port;
 	} acme;
 	struct {
