@@ -48,6 +48,7 @@ int mbox_main(int argc, char **argv)
 	int opt, rc;
 
 	memset(&c, 0, sizeof c);
+	cmd_json_init();
 	c.app.prog = "msgw-mbox";
 	c.app.usage = usage;
 	opterr = 0;

@@ -30,6 +30,8 @@ int cmd_status(struct ctx *c, int argc, char **argv);
  * data_dir when root, open the store. Returns 0 or an exit status. */
 int ctx_open(struct ctx *c);
 
+/* Make jansson wipe what it frees (call once, first). */
+void cmd_json_init(void);
 /* Before a command's getopt_long loop: restart option scanning at
  * argv[1] (argv[0] is the command), errors reported by the command. */
 void cmd_getopt_reset(void);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,25 @@
 
 #include "mbox/cmd.h"
 #include "util/wipe.h"
+
+/* jansson's buffers may hold a password (create, reset-password --json):
+ * wipe every block it frees. */
+static void *json_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void json_wipe_free(void *p)
+{
+	if (p != NULL)
+		wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+void cmd_json_init(void)
+{
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
+}
 
 void cmd_getopt_reset(void)
 {

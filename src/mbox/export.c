@@ -27,7 +27,7 @@ struct export {
 	const char *dir;
 	struct mailbox mb;
 	struct age_identity ident;
-	unsigned long done, skipped, failed;
+	unsigned long done, skipped, failed, gone;
 };
 
 static int write_all(int fd, const char *p, size_t n)
@@ -55,7 +55,7 @@ static int decrypt_to(struct export *e, const char *src, const char *tmp, const 
 
 	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
-		return -1;
+		return errno == ENOENT ? 2 : -1;   /* retrieved meanwhile */
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0)
 		goto out;
@@ -113,6 +113,10 @@ static int export_one(struct export *e, const struct store_msgfile *f)
 	rc = decrypt_to(e, src, tmp, f->name);
 	if (rc == 1) {
 		e->failed++;
+		return 0;
+	}
+	if (rc == 2) {
+		e->gone++;
 		return 0;
 	}
 	if (rc < 0 || rename(tmp, dst) < 0) {
@@ -183,7 +187,7 @@ static int run(struct export *e, const char *password, size_t plen)
 		if (export_one(e, &files[i]) < 0) {
 			fprintf(stderr, "msgw-mbox: mailbox %s: export of %s to %s: %s\n", e->id, files[i].name,
 				e->dir, errno == ENOSPC ? "disk full" : strerror(errno));
-			rc = errno_exit(errno);
+			rc = errno == ENOENT ? EX_IOERR : errno_exit(errno);
 			goto out;
 		}
 	}
@@ -192,8 +196,11 @@ static int run(struct export *e, const char *password, size_t plen)
 		rc = EX_IOERR;
 		goto out;
 	}
-	printf("Mailbox %s: %lu messages exported to %s, %lu already there, %lu failed to decrypt.\n",
+	printf("Mailbox %s: %lu messages exported to %s, %lu already there, %lu failed to decrypt",
 	       e->id, e->done, e->dir, e->skipped, e->failed);
+	if (e->gone)
+		printf(", %lu moved or retrieved by POP3 meanwhile (run again)", e->gone);
+	printf(".\n");
 	rc = e->failed ? EX_DATAERR : EX_OK;
 out:
 	age_identity_wipe(&e->ident);

@@ -44,8 +44,12 @@ static int move_new(struct maildrop *m)
 		    path_fmt(to, sizeof to, "%s/cur/%s%s", m->mb.dir, f->name,
 			     strchr(f->name, ':') ? "" : ":2,") < 0)
 			return -1;
-		if (rename(from, to) < 0)
-			return -1;
+		if (rename(from, to) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			f->sized = -1;     /* gone meanwhile: not offered */
+			continue;
+		}
 		name = strdup(strrchr(to, '/') + 1);
 		if (name == NULL)
 			return -1;
@@ -71,6 +75,10 @@ static int build_list(struct maildrop *m)
 		int printable = f->uidl_len <= STORE_UIDL_MAX;
 		for (size_t k = 0; printable && k < f->uidl_len; k++)
 			printable = f->name[k] > 0x20 && f->name[k] < 0x7f;
+		if (f->sized < 0) {
+			free(f->name);
+			continue;
+		}
 		if (!f->sized || !printable) {
 			char q[128];
 			log_warning("event=maildrop_skip mailbox=%s file=%s reason=name", m->mb.id,
