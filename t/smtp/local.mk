@@ -1,5 +1,6 @@
 # t/smtp: tests of src/smtp
 check_PROGRAMS += t/smtp/smtp-test
 t_smtp_smtp_test_LDADD = $(TAP_LIBS)
-TESTS += t/smtp/smtp-test t/smtp/protocol.t t/smtp/delivery.t t/smtp/modes.t
-EXTRA_DIST += t/smtp/smtptest.py t/smtp/protocol.t t/smtp/delivery.t t/smtp/modes.t
+SMTP_T = t/smtp/protocol.t t/smtp/delivery.t t/smtp/modes.t t/smtp/postfix.t t/smtp/diskfull.t
+TESTS += t/smtp/smtp-test $(SMTP_T)
+EXTRA_DIST += t/smtp/smtptest.py $(SMTP_T)
