@@ -33,6 +33,9 @@ int maildir_parse(const char *name, size_t *uidl_len, uint64_t *s, uint64_t *w, 
 /* Remove files of dir older than max_age seconds (at most limit of them). */
 void maildir_clean_tmp(const char *dir, time_t max_age, size_t limit);
 
+/* Parse the text of mailbox.conf of mailbox id into mb (EBADMSG). */
+int store_conf_parse(const char *text, const char *id, struct mailbox *mb);
+
 /* Read identity.pub of a mailbox. */
 int store_read_recipient(const struct mailbox *mb, struct age_recipient *r);
 

@@ -67,7 +67,7 @@ static int conf_networks(config_t *c, struct mailbox *mb)
 	return 0;
 }
 
-static int parse_conf(const char *text, const char *id, struct mailbox *mb)
+int store_conf_parse(const char *text, const char *id, struct mailbox *mb)
 {
 	config_t c;
 	const char *status;
@@ -121,7 +121,7 @@ int store_mailbox_load(const struct store *st, const char *id, struct mailbox *m
 		return -1;
 	if (read_file_bounded(path, CONF_MAX, &text, &len) < 0)
 		return -1;      /* ENOENT: no such mailbox */
-	rc = strlen(text) == len ? parse_conf(text, id, mb) : (errno = EBADMSG, -1);
+	rc = strlen(text) == len ? store_conf_parse(text, id, mb) : (errno = EBADMSG, -1);
 	free(text);
 	return rc;
 }

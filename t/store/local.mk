@@ -2,3 +2,10 @@
 check_PROGRAMS += t/store/store-test
 t_store_store_test_LDADD = $(TAP_LIBS)
 TESTS += t/store/store-test
+EXTRA_DIST += t/store/fuzz.t
+
+if FUZZING
+check_PROGRAMS += t/store/fuzz-store
+t_store_fuzz_store_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+TESTS += t/store/fuzz.t

@@ -1,0 +1,47 @@
+/* libFuzzer target for the store's parsers of untrusted text: Maildir
+ * names (anyone with access to new/ can place a file), mailbox.conf, and
+ * the name/description check. The first byte picks the parser. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/admin.h"
+#include "store/internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mailbox mb;
+	char *text;
+	size_t ul;
+	uint64_t s, w;
+	time_t t;
+	int sized;
+
+	if (size < 1 || size > 65536)
+		return 0;
+	text = malloc(size);
+	if (text == NULL)
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	switch (data[0] % 3) {
+	case 0:
+		if (maildir_parse(text, &ul, &s, &w, &t, &sized) == 0 && ul > strlen(text))
+			abort();
+		break;
+	case 1:
+		(void)mailbox_text_valid(text, MAILBOX_DESC_MAX, 1);
+		break;
+	default:
+		if (store_conf_parse(text, "abcdefghijkmn234", &mb) == 0 &&
+		    (!mailbox_text_valid(mb.name, MAILBOX_NAME_MAX, 0) || strcmp(mb.id, "abcdefghijkmn234") != 0))
+			abort();
+		break;
+	}
+	free(text);
+	return 0;
+}
