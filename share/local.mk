@@ -3,5 +3,7 @@ systemdunitdir = $(systemdsystemunitdir)
 dist_systemdunit_DATA =
 dist_systemdunit_DATA += share/msgw-pop3.socket share/msgw-pop3@.service \
 	share/msgw-pop3s.socket share/msgw-pop3s@.service
+dist_systemdunit_DATA += share/msgw-smtp.socket share/msgw-smtp@.service \
+	share/msgw-smtps.socket share/msgw-smtps@.service
 msgwdocdir = $(docdir)
 dist_msgwdoc_DATA = share/msgw.conf.example
