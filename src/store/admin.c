@@ -18,6 +18,7 @@
 #include "util/wipe.h"
 
 #define ID_TRIES 4
+#define LEFTOVER_SCAN_MAX 100000
 
 /* Remove a mailbox folder: files, and the files of its sub-folders (a
  * mailbox has no deeper levels). Best effort; returns -1 on the first error. */
@@ -45,10 +46,12 @@ static int remove_tree(const char *dir)
 				rc = -1;
 				continue;
 			}
-			while ((f = readdir(s)) != NULL)
-				if (f->d_name[0] != '.' || (strcmp(f->d_name, ".") && strcmp(f->d_name, "..")))
-					if (unlinkat(dirfd(s), f->d_name, 0) < 0)
-						rc = -1;
+			while ((f = readdir(s)) != NULL) {
+				if (strcmp(f->d_name, ".") == 0 || strcmp(f->d_name, "..") == 0)
+					continue;
+				if (unlinkat(dirfd(s), f->d_name, 0) < 0)
+					rc = -1;
+			}
 			closedir(s);
 			if (rmdir(path) < 0)
 				rc = -1;
@@ -60,6 +63,29 @@ static int remove_tree(const char *dir)
 	if (rmdir(dir) < 0)
 		rc = -1;
 	return rc;
+}
+
+/* Work folders a crash left behind (.new-* of a create, .deleted-* of a
+ * delete) are never served; remove those older than an hour. */
+static void clean_leftovers(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	time_t now = time(NULL);
+	size_t seen = 0;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && seen++ < LEFTOVER_SCAN_MAX) {
+		char path[PATH_MAX];
+		struct stat sb;
+		if (strncmp(e->d_name, ".new-", 5) != 0 && strncmp(e->d_name, ".deleted-", 9) != 0)
+			continue;
+		if (path_join(path, sizeof path, root, e->d_name) == 0 && lstat(path, &sb) == 0 &&
+		    S_ISDIR(sb.st_mode) && sb.st_mtime + 3600 < now)
+			remove_tree(path);
+	}
+	closedir(d);
 }
 
 /* identity.age for id, sealed with password, written to path (new file). */
@@ -142,6 +168,7 @@ int store_mailbox_create(const struct store *st, const char *name, const char *d
 	}
 	if (store_mkdir(st->cfg->data_dir) < 0 || store_mkdir(st->root) < 0)
 		return -1;
+	clean_leftovers(st->root);
 	snprintf(mb->name, sizeof mb->name, "%s", name);
 	snprintf(mb->description, sizeof mb->description, "%s", description ? description : "");
 	mb->created = time(NULL);

@@ -177,7 +177,18 @@ static void test_edit_list(struct mailbox *mb, struct mailbox *mb2, char *pw2)
 	struct mailbox back, *all = NULL;
 	size_t n = 0;
 
-	ok(store_mailbox_create(&st, "Second", "", mb2, pw2) == 0, "create: a second mailbox");
+	{
+		char left[8192], fresh[8192];
+		struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+		snprintf(left, sizeof left, "%s/.new-crashedcreate", st.root);
+		snprintf(fresh, sizeof fresh, "%s/.deleted-inprogress", st.root);
+		ok(mkdir(left, 0700) == 0 && mkdir(fresh, 0700) == 0 &&
+		   utimensat(AT_FDCWD, left, old, 0) == 0, "create: leftovers of a crash, one old, one fresh");
+		ok(store_mailbox_create(&st, "Second", "", mb2, pw2) == 0, "create: a second mailbox");
+		ok(access(left, F_OK) < 0 && access(fresh, F_OK) == 0,
+		   "create: an old leftover is removed, a fresh one (in progress) kept");
+		rmdir(fresh);
+	}
 	ok(store_mailbox_list(&st, &all, &n) == 0 && n == 2, "list: two mailboxes");
 	if (n == 2)
 		ok(strcmp(all[0].id, mb->id) == 0 || all[0].created < all[1].created ||
