@@ -9,3 +9,7 @@ check_PROGRAMS += t/store/fuzz-store
 t_store_fuzz_store_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 TESTS += t/store/fuzz.t
+
+check_PROGRAMS += t/store/store-bench
+EXTRA_DIST += t/store/bench.sh
+MSGW_BENCH += t/store/bench.sh
