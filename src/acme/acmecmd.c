@@ -303,7 +303,8 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	if (read_current(&a->cfg, &info, &e) < 0 || managed_names(&a->cfg, &info, &m, names, &o.n, &e) < 0)
 		goto fail;
-	decide(&a->cfg, &info, time(NULL), &plan);
+	if (!force)
+		decide(&a->cfg, &info, time(NULL), &plan);
 	if (!force && !plan.due) {
 		log_debug("event=not_due reason=\"%s\"", plan.why);
 		rc = EX_OK; /* quiet: nothing to do */
