@@ -2,7 +2,7 @@
 """msgw-pop3 benchmark: RETR of every message, then DELE, QUIT, of
 2,000 x 4 KiB and 200 x 1 MiB, msgw-pop3 (decrypting) against Dovecot's POP3
 server over a plain Maildir of the same messages, in the same run, with the
-same client (t/pop3/bench-client), plain and over TLS. Medians of
+same client (t/pop3/pop3-bench-client), plain and over TLS. Medians of
 MSGW_BENCH_RUNS runs (default 5). The login (scrypt, at the default work
 factor) is timed apart from the retrieval.
 
@@ -14,6 +14,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
@@ -89,17 +90,39 @@ service pop3-login {{
     return os.path.join(d, "dovecot.conf")
 
 
+LOGS = [lambda: ""]
+
+
 def client(port, mode, ca, user, pwfile):
-    r = subprocess.run([prog("pop3/bench-client"), str(port), mode, ca, user, pwfile], capture_output=True,
+    r = subprocess.run([prog("pop3-bench-client"), str(port), mode, ca, user, pwfile], capture_output=True,
                        timeout=600)
     if r.returncode != 0:
-        raise RuntimeError(r.stderr.decode(errors="replace"))
+        raise RuntimeError(r.stderr.decode(errors="replace") + LOGS[0]())
     return dict((k, float(v)) for k, v in (x.split("=") for x in r.stdout.decode().split()))
+
+
+def failure_timing(env, sport, mbid):
+    """With pop3.login_failure_delay = 0 only the work is left: a wrong
+    password (real unseal) against an unknown name (decoy unseal)."""
+    times = {"wrong password": [], "unknown mailbox": []}
+    for _ in range(7):
+        for what, user in (("wrong password", mbid), ("unknown mailbox", "aaaaaaaaaaaaaaaa")):
+            c = Raw(sport, env.ca, implicit=True)
+            c.line()
+            c.cmd(f"USER {user}")
+            t0 = time.monotonic()
+            r = c.cmd("PASS not-the-password")
+            times[what].append((time.monotonic() - t0) * 1000)
+            c.close()
+            if not r.startswith("-ERR [AUTH]"):
+                raise RuntimeError(f"{what}: {r}")
+    print("# failed login, delay 0 (work only): " + ", ".join(
+        f"{k} median {statistics.median(v):.1f} ms" for k, v in times.items()))
 
 
 def main():
     t = Test()
-    env = t.env(log_level="info", crypt__scrypt_log_n=16)
+    env = t.env(log_level="info", crypt__scrypt_log_n=16, pop3__login_failure_delay=0)
     bench = os.path.join(env.dir, "bench")
     os.makedirs(bench)
     mb = create_mailbox(env, "bench")
@@ -110,17 +133,23 @@ def main():
     port = start_pop3(env)
     sport = start_pop3(env, implicit=True)
     dport, dsport = env.port(), env.port()
-    dconf = dovecot_conf(os.path.join(bench, "dovecot"), dport, dsport, env.cert, env.key)
+    # Dovecot's auth and mail processes drop privileges: its tree lives
+    # outside the private (0700) test directory.
+    ddir = tempfile.mkdtemp(prefix="msgw-bench-dovecot.")
+    os.chmod(ddir, 0o755)
+    t.at_exit(lambda: shutil.rmtree(ddir, ignore_errors=True))
+    dconf = dovecot_conf(os.path.join(ddir, "d"), dport, dsport, env.cert, env.key)
     dv = subprocess.Popen(["dovecot", "-F", "-c", dconf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t.at_exit(lambda: (dv.terminate(), dv.wait(10)))
     wait_port(dport, proc=dv)
-    dhome = os.path.join(bench, "dovecot", "home", "bench")
+    LOGS[0] = lambda: open(os.path.join(ddir, "d", "dovecot.log"), errors="replace").read()[-3000:]
+    dhome = os.path.join(ddir, "d", "home", "bench")
 
     templates = {}
     for name, count, size in WORKLOADS:
         plain = os.path.join(bench, "plain-" + name)
         paths = write_plain(plain, count, size)
-        r = subprocess.run([prog("pop3/fill"), env.config, mb["id"]], input="\n".join(paths).encode(),
+        r = subprocess.run([prog("pop3-fill"), env.config, mb["id"]], input="\n".join(paths).encode(),
                            capture_output=True, timeout=1200)
         if r.returncode != 0:
             raise RuntimeError(r.stderr.decode(errors="replace"))
@@ -154,7 +183,7 @@ def main():
                 m = client(port if transport == "plain" else sport, "stls" if transport == "plain" else "tls",
                            env.ca, mb["id"], pwfile)
                 dvr = client(dport if transport == "plain" else dsport, transport, env.ca, "bench",
-                             os.path.join(bench, "dovecot", "pw"))
+                             os.path.join(ddir, "d", "pw"))
                 for srv, r in (("msgw", m), ("dovecot", dvr)):
                     if r["messages"] != count:
                         raise RuntimeError(f"{srv}: {r['messages']} messages, wanted {count}")
@@ -170,6 +199,7 @@ def main():
             print(f"{name:8} {transport:9} ratio msgw/dovecot = {med['msgw'][0] / med['dovecot'][0]:.2f}")
     print(f"# msgw login (scrypt log2 N = 16, one unseal): median {statistics.median(logins):.1f} ms "
           f"over {len(logins)} logins")
+    failure_timing(env, sport, mb["id"])
     t._cleanup()
 
 

@@ -2,11 +2,12 @@
  * client for msgw and Dovecot, so only the servers differ. Logs in, then
  * RETR + DELE of every message (pipelined in windows), QUIT; prints the
  * login time and the retrieval time separately.
- *   bench-client PORT plain|tls|stls CAFILE USER PASSWORD-FILE */
+ *   pop3-bench-client PORT plain|tls|stls CAFILE USER PASSWORD-FILE */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 static int fail(const char *what, const struct stream *s)
 {
-	fprintf(stderr, "bench-client: %s%s%s\n", what, s ? ": " : "", s ? stream_strerror(s) : "");
+	fprintf(stderr, "pop3-bench-client: %s%s%s\n", what, s ? ": " : "", s ? stream_strerror(s) : "");
 	return 1;
 }
 
@@ -64,9 +65,12 @@ static double now_ms(void)
 static int connect_port(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* Each window of commands leaves in one write: no Nagle wait. */
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
 		close(fd);
 		fd = -1;
@@ -86,7 +90,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 6)
-		return fail("usage: bench-client PORT plain|tls|stls CAFILE USER PASSWORD-FILE", NULL);
+		return fail("usage: pop3-bench-client PORT plain|tls|stls CAFILE USER PASSWORD-FILE", NULL);
 	o.ca_file = argv[3];
 	if ((f = fopen(argv[5], "r")) == NULL || fgets(pw, sizeof pw, f) == NULL)
 		return fail("cannot read the password file", NULL);
@@ -105,7 +109,7 @@ int main(int argc, char **argv)
 	t0 = now_ms();
 	if (stream_printf(&s, "USER %s\r\n", argv[4]) < 0 || status(&s, line) < 0 ||
 	    stream_printf(&s, "PASS %s\r\n", pw) < 0 || status(&s, line) < 0)
-		return fail("login", &s);
+		return fail(line, &s);
 	t1 = now_ms();
 	if (stream_puts(&s, "STAT\r\n") < 0 || status(&s, line) < 0 || sscanf(line, "+OK %lu", &n) != 1)
 		return fail("STAT", &s);

@@ -1,7 +1,7 @@
 /* Deliver plaintext files into a mailbox through the store, as msgw-smtp
  * does (encrypted, fsynced, named with S= and W=): the benchmark's way to
  * fill a mailbox quickly. One path per line on standard input.
- *   fill CONF MAILBOX-ID < paths */
+ *   pop3-fill CONF MAILBOX-ID < paths */
 #include "config.h"
 
 #include <errno.h>
@@ -34,7 +34,7 @@ static int deliver(const struct store *st, const struct mailbox *mb, const char 
 	rc = delivery_commit(d);
 out:
 	if (rc < 0)
-		fprintf(stderr, "fill: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "pop3-fill: %s: %s\n", path, strerror(errno));
 	free(data);
 	return rc;
 }
@@ -48,15 +48,15 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: fill CONF MAILBOX-ID < paths\n");
+		fprintf(stderr, "usage: pop3-fill CONF MAILBOX-ID < paths\n");
 		return 64;
 	}
 	if (config_load(&cfg, argv[1], err, sizeof err) < 0) {
-		fprintf(stderr, "fill: %s\n", err);
+		fprintf(stderr, "pop3-fill: %s\n", err);
 		return 78;
 	}
 	if (store_init(&st, &cfg) < 0 || store_mailbox_load(&st, argv[2], &mb) < 0) {
-		fprintf(stderr, "fill: %s: %s\n", argv[2], strerror(errno));
+		fprintf(stderr, "pop3-fill: %s: %s\n", argv[2], strerror(errno));
 		config_free(&cfg);
 		return 1;
 	}
