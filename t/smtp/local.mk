@@ -4,3 +4,10 @@ t_smtp_smtp_test_LDADD = $(TAP_LIBS)
 SMTP_T = t/smtp/protocol.t t/smtp/delivery.t t/smtp/modes.t t/smtp/postfix.t t/smtp/diskfull.t
 TESTS += t/smtp/smtp-test $(SMTP_T)
 EXTRA_DIST += t/smtp/smtptest.py $(SMTP_T)
+
+if FUZZING
+check_PROGRAMS += t/smtp/fuzz-smtp
+t_smtp_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+TESTS += t/smtp/fuzz.t
+EXTRA_DIST += t/smtp/fuzz.t
