@@ -67,6 +67,7 @@ int box_open(struct proxy_box *b, const struct config *cfg, const char *id);
 
 struct tee {
 	struct delivery *d;
+	const char *dir;        /* the mailbox directory, for the space check */
 	uint64_t bytes, max;
 	int err;        /* errno of the first failure, 0 while all is well */
 };
@@ -75,6 +76,8 @@ struct tee {
 int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size_t hlen,
 	      uint64_t max);
 int tee_write(struct tee *t, const void *p, size_t n);
+/* Can the copy still be completed (space for the rest)? -1 aborts it. */
+int tee_ready(struct tee *t);
 int tee_commit(struct tee *t);
 void tee_abort(struct tee *t);
 int tee_active(const struct tee *t);

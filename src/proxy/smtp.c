@@ -187,9 +187,9 @@ static int trace_header(struct sp *p, char *out, size_t size)
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	n = snprintf(out, size, "X-Msgw-Proxy: sent; server=%s; user=%s;\r\n\tfrom=%s;\r\n\trcpt=%s;\r\n\t%s\r\n",
-		     p->t.host, p->t.user, p->from.len ? p->from.data : "<>",
-		     p->rcpts.len ? p->rcpts.data : "", date);
+	n = snprintf(out, size, "X-Msgw-Proxy: sent; from=%s;\r\n\trcpt=%s;\r\n\tserver=%s; user=%s;\r\n\t%s\r\n",
+		     p->from.len ? p->from.data : "<>", p->rcpts.len ? p->rcpts.data : "", p->t.host,
+		     p->t.user, date);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -281,6 +281,8 @@ static int do_data(struct sp *p)
 		tee_abort(&p->tee);
 		return -1;
 	}
+	if (!p->up_dead && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
+		dr.tee_err = 1;
 	if (p->up_dead || dr.tee_err || dr.fwd_err) {
 		/* Never send the final dot for a message not recorded whole:
 		 * dropping the connection makes the upstream discard it. */
@@ -395,7 +397,7 @@ static int do_bdat(struct sp *p, const char *line)
 		left -= (unsigned long long)r;
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
-	tee_ok = tee_active(&p->tee);
+	tee_ok = tee_active(&p->tee) && (!last || tee_ready(&p->tee) == 0);
 	if (stream_flush(&p->up.s) < 0 || reply_read(&p->up.s, &p->r) < 0)
 		goto lost;
 	if (p->r.code / 100 != 2 || !tee_ok) {
@@ -456,9 +458,16 @@ static size_t read_group(struct sp *p, int *eof)
 			e->kind = E_LOCAL;
 			e->local = "500 5.5.2 Line too long\r\n";
 		} else if (p->up_dead) {
+			/* after a failed message the upstream is gone: let the
+			 * client end politely, refuse anything else */
 			e->kind = E_LOCAL;
-			e->local = "421 4.4.2 Connection to the target server lost, closing\r\n";
 			last = 1;
+			if (verb_is(e->line, "QUIT"))
+				e->local = "221 2.0.0 Bye\r\n";
+			else if (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP"))
+				e->local = "250 2.0.0 OK\r\n";
+			else
+				e->local = "421 4.4.2 Connection to the target server lost, closing\r\n";
 		} else if (verb_is(e->line, "AUTH")) {
 			e->kind = E_LOCAL;
 			e->local = "503 5.5.1 Already authenticated\r\n";
@@ -529,7 +538,7 @@ static int run_group(struct sp *p, size_t n)
 
 		if (e->kind == E_LOCAL) {
 			client_reply(p, e->local);
-			if (p->up_dead && strncmp(e->local, "421", 3) == 0)
+			if (p->up_dead && (strncmp(e->local, "421", 3) == 0 || strncmp(e->local, "221", 3) == 0))
 				return 1;
 			continue;
 		}

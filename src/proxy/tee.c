@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "proxy/proxy.h"
+#include "util/path.h"
 
 int box_open(struct proxy_box *b, const struct config *cfg, const char *id)
 {
@@ -28,6 +30,7 @@ int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size
 
 	memset(t, 0, sizeof *t);
 	t->max = max;
+	t->dir = b->mb.dir;
 	if (delivery_begin(&t->d, &b->st, mbs, 1) < 0) {
 		t->err = errno ? errno : EIO;
 		t->d = NULL;
@@ -86,4 +89,28 @@ void tee_abort(struct tee *t)
 	if (t->d)
 		delivery_abort(t->d);
 	t->d = NULL;
+}
+
+/* The store encrypts in 64 KiB chunks and writes the last one (all of a
+ * small message) only at commit, after the upstream has the message. So
+ * before the final dot goes out, make sure the file system can still take
+ * the rest of the copy: a full disk then means a temporary error and
+ * nothing sent, instead of a sent message without its copy. A disk that
+ * fills in the remaining milliseconds is logged as a lost copy. */
+int tee_ready(struct tee *t)
+{
+	struct statvfs sv;
+	char tmp[PATH_MAX];
+	uint64_t need = t->bytes + t->bytes / 64 + 2 * 65536, have;
+
+	if (t->d == NULL)
+		return -1;
+	if (path_join(tmp, sizeof tmp, t->dir, "tmp") < 0 || statvfs(tmp, &sv) < 0)
+		return 0;   /* cannot tell: let the commit decide */
+	have = (uint64_t)sv.f_bavail * (uint64_t)(sv.f_frsize ? sv.f_frsize : sv.f_bsize);
+	if (have >= need)
+		return 0;
+	t->err = ENOSPC;
+	tee_abort(t);
+	return -1;
 }
