@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "mbox/cmd.h"
 
@@ -85,7 +86,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct mailbox mb;
 	struct mailbox_stats s;
-	char created[32], oldest[32];
+	char created[32], oldest[64];
 	int first = json_only(c, argc, argv), rc;
 
 	if (argc - first != 1)
@@ -97,6 +98,12 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 		return print_json(mailbox_json(c, &mb, &s));
 	format_time(created, sizeof created, mb.created);
 	format_time(oldest, sizeof oldest, s.oldest);
+	if (s.oldest) {
+		time_t now = time(NULL);
+		size_t l = strlen(oldest);
+		snprintf(oldest + l, sizeof oldest - l, " (%lld h ago)",
+			 now > s.oldest ? (long long)(now - s.oldest) / 3600 : 0LL);
+	}
 	printf("id:          %s\n"
 	       "address:     %s@%s\n"
 	       "name:        %s\n"

@@ -182,6 +182,8 @@ t.is_(exported.get(("new", n1.split(",")[0])), msg1, "export: a message made by 
 t.is_(exported.get(("cur", n2.split(",")[0] + ":2,S")), msg2, "export: a cur/ message keeps its flags")
 rc, s, err = mbox_json("show", a["id"])
 t.ok(s and s["messages"] == 2 and s["oldest"] == now - 3600 and s["bytes"] > 70000, "show: messages, bytes, oldest from the names")
+rc, out, err = mbox("show", a["id"])
+t.ok(rc == 0 and "(1 h ago)" in out and "messages:    2" in out, "show: the age of the oldest message", out)
 
 rc, out, err = mbox("export", a["id"], "--password-file", "-", "--maildir", out_dir, input=(pw_a + "\n").encode())
 t.ok(rc == 0 and "2 already there" in out, "export: password from stdin; a second run skips what is there")
