@@ -91,7 +91,6 @@ int acme_main(int argc, char **argv)
 		argc -= optind;
 		argv += optind;
 		optind = 0; /* reset getopt for the command's own options */
-		app_load(&a);
 		rc = commands[i].run(&a, argc, argv);
 		config_free(&a.cfg);
 		return rc;
