@@ -68,6 +68,7 @@ class Fake:
     hits = {}                # path -> count
     orders = []              # newOrder payloads
     fail_first_ari = True    # one 503 with Retry-After: 1 first
+    rate_limited = False     # newOrder answers 429 rateLimited
     lock = threading.Lock()
 
 
@@ -130,6 +131,10 @@ class Handler(BaseHTTPRequestHandler):
         payload = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)) or b"null") if payload else None
         if self.path == "/acct":
             self.send(201, b'{"status":"valid"}', headers=[("Location", self.base() + "/acct/1")])
+        elif self.path == "/order" and Fake.rate_limited:
+            self.send(429, json.dumps({"type": "urn:ietf:params:acme:error:rateLimited",
+                                       "detail": "too many certificates for this name"}).encode(),
+                      "application/problem+json", [("Retry-After", "3600")])
         elif self.path == "/order":
             Fake.orders.append(payload)
             self.send(403, json.dumps({"type": "urn:ietf:params:acme:error:unauthorized",
@@ -202,6 +207,15 @@ r = env.run("msgw-acme", "renew", "--force")
 t.ok(r.returncode != 0 and len(Fake.orders) == 2 and Fake.hits.get("renewal-info") == hits,
      "--force orders at once without fetching the window")
 t.ok("profile" not in Fake.orders[-1], "no profile requested when acme.profile is empty", Fake.orders[-1])
+
+# A rate limit: the CA's Retry-After is too long to wait for; reported.
+Fake.rate_limited = True
+r = env.run("msgw-acme", "renew", "--force")
+err = r.stderr.decode(errors="replace")
+t.ok(r.returncode != 0 and "rate limit reached" in err and "retry after 3600 s" in err,
+     "a rate limit is reported with the CA's Retry-After", err[-600:])
+t.is_(open(cert).read(), installed, "the old certificate stays in place after a rate limit")
+Fake.rate_limited = False
 
 # acme.profile, when the directory offers profiles.
 env.write_config({**base, "acme.profile": "shortlived"})

@@ -168,6 +168,14 @@ rc, out, err = run("issue", "--no-staging-check")
 t.ok(rc != 0 and "cannot connect" in err, "CA unreachable: issue fails and says so", err[-800:])
 unchanged("issue with the CA unreachable")
 
+# Failure: the CA cannot reach the challenge port (as behind a firewall):
+# the responder listens elsewhere than where pebble validates.
+env.write_config({**base, "acme.challenge_port": free_port()})
+rc, out, err = run("renew", "--force")
+t.ok(rc != 0 and "could not connect to the challenge port" in err, "challenge port unreachable for the CA: "
+     "renew fails and says so", err[-800:])
+unchanged("challenge port unreachable")
+
 # Failure: the CA refuses (an identifier pebble will not issue for); its
 # error document is reported.
 env.write_config(base)
