@@ -1,4 +1,6 @@
 # t/proxy: tests of src/proxy. The .t scripts start real Postfix and
 # Dovecot instances of their own (t/proxy/peers.py) as upstreams.
-TESTS += t/proxy/smtp.t t/proxy/pop3.t
+check_PROGRAMS += t/proxy/proxy-test
+t_proxy_proxy_test_LDADD = $(TAP_LIBS)
+TESTS += t/proxy/proxy-test t/proxy/smtp.t t/proxy/pop3.t
 EXTRA_DIST += t/proxy/smtp.t t/proxy/pop3.t t/proxy/peers.py

@@ -245,4 +245,10 @@ if can_mount_tmpfs():
 else:
     t.skip("cannot mount a tmpfs here", "full disk")
 
+
+# every server log free of sanitizer reports (ASan/UBSan/LSan builds)
+for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-strict']:
+    t.ok("Sanitizer" not in env.log(name) and "runtime error" not in env.log(name),
+         f"{name}: no sanitizer report", env.log(name)[-3000:])
+
 t.done()

@@ -324,4 +324,10 @@ if can_mount_tmpfs():
 else:
     t.skip("cannot mount a tmpfs here", "full disk: temporary error")
 
+
+# every server log free of sanitizer reports (ASan/UBSan/LSan builds)
+for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-allow']:
+    t.ok("Sanitizer" not in env.log(name) and "runtime error" not in env.log(name),
+         f"{name}: no sanitizer report", env.log(name)[-3000:])
+
 t.done()

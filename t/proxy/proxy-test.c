@@ -1,0 +1,240 @@
+/* Unit tests of the proxy's parsers: log-in names, allow-list patterns,
+ * base64 and SASL PLAIN, the dot-terminated body relay (fed one byte per
+ * read as well as all at once) and the seen-UIDL index. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proxy/handoff.h"
+#include "proxy/proxy.h"
+#include "t/tap.h"
+#include "util/buf.h"
+
+static void test_login(void)
+{
+	struct proxy_target t;
+	const char *why;
+
+	ok(proxy_login_parse("alice@example.com%mail.example.com%abcdefghijklmnop", &t, &why) == 0 &&
+		   strcmp(t.user, "alice@example.com") == 0 && strcmp(t.host, "mail.example.com") == 0 &&
+		   t.port[0] == '\0' && strcmp(t.mailbox, "abcdefghijklmnop") == 0,
+	   "user@domain%%server%%mailbox");
+	ok(proxy_login_parse("a%b@c%smtp.example.com:587%ABCDEFGHIJKLMNOP", &t, &why) == 0 &&
+		   strcmp(t.user, "a%b@c") == 0 && strcmp(t.port, "587") == 0 &&
+		   strcmp(t.mailbox, "abcdefghijklmnop") == 0,
+	   "split on the last two %%; port; mailbox id case-folded");
+	ok(proxy_login_parse("u%[2001:db8::1]:995%abcdefghijklmnop", &t, &why) == 0 &&
+		   strcmp(t.host, "2001:db8::1") == 0 && strcmp(t.port, "995") == 0,
+	   "[IPv6]:port target");
+	ok(proxy_login_parse("u%127.0.0.1%abcdefghijklmnop", &t, &why) == 0 && strcmp(t.host, "127.0.0.1") == 0,
+	   "IPv4 target");
+	ok(proxy_login_parse("u%host%abc", &t, &why) < 0, "short mailbox id refused");
+	ok(proxy_login_parse("u%host%abcdefghijklmno1", &t, &why) < 0, "mailbox id outside base32 refused");
+	ok(proxy_login_parse("host%abcdefghijklmnop", &t, &why) < 0, "one %% is not enough");
+	ok(proxy_login_parse("%host%abcdefghijklmnop", &t, &why) < 0, "empty remote user refused");
+	ok(proxy_login_parse("u%%abcdefghijklmnop", &t, &why) < 0, "empty target refused");
+	ok(proxy_login_parse("u%host:0%abcdefghijklmnop", &t, &why) < 0, "port 0 refused");
+	ok(proxy_login_parse("u%host:70000%abcdefghijklmnop", &t, &why) < 0, "port above 65535 refused");
+	ok(proxy_login_parse("u%ho/st%abcdefghijklmnop", &t, &why) < 0, "bad host character refused");
+	ok(proxy_login_parse("u%[::1%abcdefghijklmnop", &t, &why) < 0, "unclosed bracket refused");
+	ok(proxy_login_parse("u\r\n%host%abcdefghijklmnop", &t, &why) < 0, "control characters refused");
+	ok(proxy_login_wanted("a%b") && !proxy_login_wanted("abcdefghijklmnop"), "proxy_login_wanted");
+}
+
+static void test_allowed(void)
+{
+	char *v[] = { "*.example.com", "mail.example.org", "192.0.2.7" };
+	struct strlist none = { NULL, 0 }, l = { v, 3 };
+
+	ok(proxy_target_allowed(&none, "anything.test"), "empty list allows all");
+	ok(proxy_target_allowed(&l, "smtp.example.com") && proxy_target_allowed(&l, "a.b.EXAMPLE.com"),
+	   "*.example.com matches names below it, any case");
+	ok(!proxy_target_allowed(&l, "example.com"), "*.example.com does not match the apex");
+	ok(!proxy_target_allowed(&l, "evilexample.com"), "no match across a label boundary");
+	ok(proxy_target_allowed(&l, "Mail.Example.Org") && !proxy_target_allowed(&l, "x.mail.example.org"),
+	   "exact names match exactly");
+	ok(proxy_target_allowed(&l, "192.0.2.7") && !proxy_target_allowed(&l, "192.0.2.70"), "addresses");
+}
+
+static void test_sasl(void)
+{
+	unsigned char dec[256];
+	char enc[256];
+	size_t n, plen;
+	const char *u, *p;
+
+	ok(b64_encode("\0u%h%m\0pa ss", 12, enc, sizeof enc) == 0, "encode");
+	is_str(enc, "AHUlaCVtAHBhIHNz", "base64 of a PLAIN message");
+	ok(b64_decode(enc, strlen(enc), dec, sizeof dec, &n) == 0 && n == 12, "decode");
+	ok(sasl_plain_split(dec, n, &u, &p, &plen) == 0 && strcmp(u, "u%h%m") == 0 && plen == 5 &&
+		   memcmp(p, "pa ss", 5) == 0,
+	   "PLAIN split");
+	ok(b64_decode("AHUAcA==", 8, dec, sizeof dec, &n) == 0 && n == 4, "padding");
+	ok(b64_decode("AHUAcA=", 7, dec, sizeof dec, &n) < 0, "bad length refused");
+	ok(b64_decode("AH=AcA==", 8, dec, sizeof dec, &n) < 0, "padding in the middle refused");
+	ok(b64_decode("AH*AcA==", 8, dec, sizeof dec, &n) < 0, "bad character refused");
+	ok(b64_decode("AAAAAAAA", 8, dec, 6, &n) < 0, "output bound kept");
+	memcpy(dec, "other\0u\0pw", 10);
+	dec[10] = 0;
+	ok(sasl_plain_split(dec, 10, &u, &p, &plen) < 0, "authzid for someone else refused");
+	memcpy(dec, "u\0u\0pw", 6);
+	dec[6] = 0;
+	ok(sasl_plain_split(dec, 6, &u, &p, &plen) == 0, "authzid equal to authcid accepted");
+	memcpy(dec, "\0u", 2);
+	dec[2] = 0;
+	ok(sasl_plain_split(dec, 2, &u, &p, &plen) < 0, "missing password refused");
+}
+
+static int sink_buf(void *ctx, const void *p, size_t n)
+{
+	return buf_append(ctx, p, n);
+}
+
+/* Relay input through a pipe, written all at once or one byte per write
+ * (a child paces the bytes so the reader sees tiny reads). */
+static void relay_case(const char *name, const char *in, size_t inlen, int hold, const char *fwd,
+		       const char *tee, const char *rest)
+{
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		struct stream *s = malloc(sizeof *s);
+		struct buf f, c;
+		struct dot_result r;
+		int pfd[2];
+		pid_t pid;
+		char line[256];
+		size_t n;
+
+		if (s == NULL || pipe(pfd) < 0)
+			bail("pipe: %s", strerror(errno));
+		pid = fork();
+		if (pid == 0) {
+			close(pfd[0]);
+			for (size_t i = 0; i < inlen;) {
+				size_t k = bytewise ? 1 : inlen;
+				if (write(pfd[1], in + i, k) != (ssize_t)k)
+					_exit(1);
+				i += k;
+				if (bytewise)
+					usleep(300);
+			}
+			_exit(0);
+		}
+		close(pfd[1]);
+		stream_init(s, pfd[0], pfd[0], 5000);
+		buf_init(&f, 0);
+		buf_init(&c, 0);
+		dot_relay(s, sink_buf, &f, sink_buf, &c, hold, &r);
+		ok(!r.in_err && !r.fwd_err && !r.tee_err, "%s%s: relayed", name, bytewise ? " (bytewise)" : "");
+		is_mem(f.data, f.len, fwd, strlen(fwd), "%s%s: forwarded bytes", name, bytewise ? " (bytewise)" : "");
+		is_mem(c.data, c.len, tee, strlen(tee), "%s%s: content", name, bytewise ? " (bytewise)" : "");
+		if (rest) {
+			enum line_result lr = stream_getline(s, line, sizeof line, &n);
+			ok((lr == LINE_OK || lr == LINE_EOF) && strcmp(line, rest) == 0,
+			   "%s%s: input after the terminator left in the stream", name, bytewise ? " (bytewise)" : "");
+		}
+		waitpid(pid, NULL, 0);
+		close(pfd[0]);
+		buf_free(&f);
+		buf_free(&c);
+		free(s);
+	}
+}
+
+static void test_dot(void)
+{
+	static const char a[] = "Subject: x\r\n\r\nbody\r\n.\r\n";
+	static const char b[] = "..dot\r\n.\r\n";
+	static const char c[] = ".\rx\r\n.x\r\n.\r\n";
+	static const char d[] = "lf\n.\n";
+	static const char e[] = "a\r\n.\r\nQUIT\r\n";
+	static const char f[] = ".\r\n";
+
+	relay_case("plain", a, sizeof a - 1, 0, a, "Subject: x\r\n\r\nbody\r\n", NULL);
+	relay_case("stuffed dot", b, sizeof b - 1, 0, b, ".dot\r\n", NULL);
+	relay_case("dot CR not the end", c, sizeof c - 1, 0, c, "\rx\r\nx\r\n", NULL);
+	relay_case("bare LF", d, sizeof d - 1, 0, d, "lf\n", NULL);
+	relay_case("pipelined after the end", e, sizeof e - 1, 0, "a\r\n.\r\n", "a\r\n", "QUIT\r\n");
+	relay_case("held terminator", e, sizeof e - 1, 1, "a\r\n", "a\r\n", "QUIT\r\n");
+	relay_case("empty", f, sizeof f - 1, 0, f, "", NULL);
+}
+
+static void test_dot_eof(void)
+{
+	struct stream *s = malloc(sizeof *s);
+	struct buf f;
+	struct dot_result r;
+	int pfd[2];
+
+	if (s == NULL || pipe(pfd) < 0)
+		bail("pipe");
+	if (write(pfd[1], "no end\r\n", 8) != 8)
+		bail("write");
+	close(pfd[1]);
+	stream_init(s, pfd[0], pfd[0], 5000);
+	buf_init(&f, 0);
+	dot_relay(s, sink_buf, &f, NULL, NULL, 0, &r);
+	ok(r.in_err, "EOF before the terminator is an input error");
+	buf_free(&f);
+	close(pfd[0]);
+	free(s);
+}
+
+static void test_seen(void)
+{
+	const char *dir = t_tmpdir();
+	char k1[SEEN_KEY_LEN + 1], k2[SEEN_KEY_LEN + 1], k3[SEEN_KEY_LEN + 1], path[512];
+	char rec[SEEN_KEY_LEN + 2];
+	struct stat st;
+	FILE *fp;
+
+	seen_key("alice%mail.example.com", "UID1", k1);
+	seen_key("bob%mail.example.com", "UID1", k2);
+	seen_key("alice%mail.example.com", "UID1", k3);
+	ok(strcmp(k1, k3) == 0 && strcmp(k1, k2) != 0, "key: same account+UIDL same key, other account other key");
+	seen_key("alice%mail.example.co", "mUID1", k3);
+	ok(strcmp(k1, k3) != 0, "key: account and UIDL are not simply concatenated");
+	is_int(seen_has(dir, k1), 0, "no index yet: not seen");
+	ok(seen_add(dir, k1) == 0, "add");
+	is_int(seen_has(dir, k1), 1, "seen after add");
+	is_int(seen_has(dir, k2), 0, "other key not seen");
+
+	/* a full index: the next add keeps the newest half */
+	snprintf(path, sizeof path, "%s/proxy-seen", dir);
+	fp = fopen(path, "w");
+	if (fp == NULL)
+		bail("%s: %s", path, strerror(errno));
+	for (int i = 0; i < SEEN_MAX_RECORDS; i++) {
+		char u[32];
+		snprintf(u, sizeof u, "U%d", i);
+		seen_key("acct", u, rec);
+		fprintf(fp, "%s\n", rec);
+	}
+	fclose(fp);
+	ok(seen_add(dir, k2) == 0, "add to a full index");
+	ok(stat(path, &st) == 0 && st.st_size == (off_t)(SEEN_MAX_RECORDS / 2 + 1) * (SEEN_KEY_LEN + 1),
+	   "pruned to half plus the new record");
+	seen_key("acct", "U0", rec);
+	is_int(seen_has(dir, rec), 0, "oldest record dropped");
+	seen_key("acct", "U49999", rec);
+	is_int(seen_has(dir, rec), 1, "newest old record kept");
+	is_int(seen_has(dir, k2), 1, "new record present");
+}
+
+int main(void)
+{
+	plan_lazy();
+	test_login();
+	test_allowed();
+	test_sasl();
+	test_dot();
+	test_dot_eof();
+	test_seen();
+	return done_testing();
+}
