@@ -41,7 +41,7 @@ static double stable_fraction(const char *cert_id)
 	return (double)(v >> 11) / (double)(1ULL << 53);
 }
 
-static void plan_from(const char *id, time_t start, time_t end, time_t now, struct renew_plan *p)
+void renewal_in_window(const char *id, time_t start, time_t end, time_t now, struct renew_plan *p)
 {
 	char a[32], b[32], c[32];
 
@@ -69,7 +69,7 @@ static int from_cache(const struct config *cfg, const char *id, time_t now, stru
 	json_int_t next = json_integer_value(json_object_get(c, "next_check"));
 	if (cid && strcmp(cid, id) == 0 && s && en && parse_time(s, &start) == 0 &&
 	    parse_time(en, &end) == 0 && now < (time_t)next) {
-		plan_from(id, start, end, now, p);
+		renewal_in_window(id, start, end, now, p);
 		used = 1;
 	}
 	json_decref(c);
@@ -122,7 +122,7 @@ int renewal_by_ari(struct acme *a, const struct config *cfg, const struct acert_
 		aerr(e, "%s: no valid suggestedWindow", url);
 		goto out;
 	}
-	plan_from(info->ari_id, start, end, now, p);
+	renewal_in_window(info->ari_id, start, end, now, p);
 	wait = r.retry_after >= 0 ? r.retry_after : ARI_DEFAULT_RECHECK;
 	if (wait < ARI_MIN_RECHECK)
 		wait = ARI_MIN_RECHECK;

@@ -19,6 +19,9 @@ struct renew_plan {
 /* Without ARI: due when a third of the lifetime remains (half for
  * certificates shorter than 10 days). */
 void renewal_by_lifetime(const struct acert_info *info, time_t now, struct renew_plan *p);
+/* The moment to renew inside the window [start, end] for certificate id:
+ * random across certificates, the same for one certificate. */
+void renewal_in_window(const char *id, time_t start, time_t end, time_t now, struct renew_plan *p);
 /* With ARI: the window for info's certificate, fetched from the CA unless
  * the last answer's Retry-After says to wait, remembered in renewal.json;
  * the time to renew is a random point inside it that stays the same across

@@ -550,9 +550,22 @@ int acert_selfsigned(const struct akey *k, const char *const *names, size_t n, i
 			goto out;
 		}
 	}
-	c->crt[0] = crt;
-	c->n = 1;
-	crt = NULL;
+	/* Re-read the signed certificate: GnuTLS answers questions about a
+	 * certificate it built only once it has been encoded and parsed. */
+	{
+		gnutls_datum_t der = { NULL, 0 };
+		if ((rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der)) < 0 ||
+		    (rc = gnutls_x509_crt_init(&c->crt[0])) < 0 ||
+		    (rc = gnutls_x509_crt_import(c->crt[0], &der, GNUTLS_X509_FMT_DER)) < 0) {
+			gnutls_free(der.data);
+			if (c->crt[0])
+				c->n = 1;
+			rc = gerr(e, "encoding the certificate", rc);
+			goto out;
+		}
+		gnutls_free(der.data);
+		c->n = 1;
+	}
 	*out = c;
 	c = NULL;
 	rc = 0;

@@ -1,3 +1,12 @@
 # t/acme: tests of src/acme (msgw-acme). acmetest.py runs pebble for them.
-TESTS += t/acme/selfsigned.t t/acme/import.t t/acme/pebble.t t/acme/ari.t
-EXTRA_DIST += t/acme/selfsigned.t t/acme/import.t t/acme/pebble.t t/acme/ari.t t/acme/acmetest.py
+check_PROGRAMS += t/acme/acme-test
+t_acme_acme_test_LDADD = $(TAP_LIBS)
+TESTS += t/acme/acme-test t/acme/selfsigned.t t/acme/import.t t/acme/pebble.t t/acme/ari.t
+EXTRA_DIST += t/acme/selfsigned.t t/acme/import.t t/acme/pebble.t t/acme/ari.t t/acme/acmetest.py \
+	t/acme/fuzz.t
+
+if FUZZING
+check_PROGRAMS += t/acme/fuzz-cert
+t_acme_fuzz_cert_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+TESTS += t/acme/fuzz.t
+endif
