@@ -119,6 +119,29 @@ tok = base64.b64encode(f"other\0{mbid}\0{pw}".encode()).decode()
 t.like(c.cmd("AUTH PLAIN " + tok), "-ERR [AUTH]", "AUTH PLAIN with a foreign authzid fails")
 c.close()
 
+# A message stored with bare LF line ends goes out with CRLF, and LIST
+# counts it that way.
+c, r = session()
+n = int(c.cmd("STAT").split()[1])
+c.cmd("QUIT")
+c.close()
+put_message(env, mbid, b"Subject: bare LF\n\n.line 1\nline 2\n", when=1900000000)
+c, r = session()
+t.like(r, "+OK", "login after QUIT")
+t.like(c.cmd(f"LIST {n + 1}"), f"+OK {n + 1} 37", "LIST counts bare LF as CRLF")
+c.send(f"RETR {n + 1}\r\n")
+t.like(c.line(), "+OK", "RETR of a bare-LF message")
+raw = b""
+while not raw.endswith(b"\r\n.\r\n"):
+    b = c.f.readline(4096)
+    if not b:
+        break
+    raw += b
+t.is_(raw, b"Subject: bare LF\r\n\r\n..line 1\r\nline 2\r\n.\r\n", "CRLF on the wire, dot-stuffed")
+c.cmd("QUIT")
+c.close()
+time.sleep(0.2)
+
 # A damaged message: -ERR for it, the session goes on, the file stays.
 d = mailbox_dir(env, mbid)
 victim = sorted(os.listdir(os.path.join(d, "cur")))[0]
@@ -162,4 +185,5 @@ log = env.log("pop3s")
 t.like(log, "event=session_end mailbox=" + mbid, "the summary line names the mailbox")
 t.like(log, "event=state from=AUTHORIZATION to=TRANSACTION", "state changes are logged at debug")
 t.like(log, "from=TRANSACTION to=UPDATE", "QUIT enters UPDATE")
+sanitizer_clean(t, env)
 t.done()

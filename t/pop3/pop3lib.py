@@ -54,10 +54,25 @@ class Raw:
         return r
 
     def close(self):
+        """Really drop the connection: the makefile reader holds the
+        socket open until it is closed too."""
         try:
+            self.f.close()
             self.sock.close()
         except OSError:
             pass
+
+
+def sanitizer_clean(t, env):
+    """No AddressSanitizer/UBSan report in any server log of this test."""
+    bad = []
+    for n in os.listdir(env.dir):
+        if n.endswith(".log"):
+            with open(os.path.join(env.dir, n), errors="replace") as f:
+                text = f.read()
+            if "Sanitizer" in text or "runtime error:" in text:
+                bad.append(n)
+    t.ok(not bad, "no sanitizer report in the server logs", bad)
 
 
 def start_pop3(env, implicit=False, logname=None):
