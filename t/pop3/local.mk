@@ -7,3 +7,10 @@ TESTS += t/pop3/codec-test t/pop3/protocol.t t/pop3/maildrop.t t/pop3/clients.t
 EXTRA_DIST += t/pop3/protocol.t t/pop3/maildrop.t t/pop3/clients.t t/pop3/pop3lib.py \
 	t/pop3/bench.sh t/pop3/bench.py
 MSGW_BENCH += t/pop3/bench.sh
+
+if FUZZING
+check_PROGRAMS += t/pop3/fuzz-pop3
+t_pop3_fuzz_pop3_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+TESTS += t/pop3/fuzz.t
+EXTRA_DIST += t/pop3/fuzz.t

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	static char line[LINE_MAX_LEN], pw[512];
 	struct tls_client_opts o = { "localhost", NULL, 0, 30 };
 	unsigned long long bytes = 0;
-	double t0, t1, t2;
+	double t0, t1, t2, tq;
 	unsigned long n = 0;
 	FILE *f;
 	int fd;
@@ -123,11 +123,13 @@ int main(int argc, char **argv)
 			if (status(&s, line) < 0 || body(&s, line, &bytes) < 0 || status(&s, line) < 0)
 				return fail("RETR/DELE", &s);
 	}
+	tq = now_ms();
 	if (stream_puts(&s, "QUIT\r\n") < 0 || status(&s, line) < 0)
 		return fail("QUIT", &s);
 	t2 = now_ms();
 	stream_shutdown(&s);
 	close(fd);
-	printf("login_ms=%.3f retr_ms=%.3f messages=%lu bytes=%llu\n", t1 - t0, t2 - t1, n, bytes);
+	printf("login_ms=%.3f retr_ms=%.3f quit_ms=%.3f messages=%lu bytes=%llu\n", t1 - t0, t2 - t1,
+	       t2 - tq, n, bytes);
 	return 0;
 }
