@@ -167,6 +167,8 @@ static int do_retr(struct pp *p, const char *cmdline)
 		tee_abort(&p->tee);
 		goto out;
 	}
+	if (!require && !seen)
+		(void)stream_flush(p->c);   /* the client has it all: commit meanwhile */
 	if (seen) {
 		log_message(p, uid, "already_stored");
 	} else if (dr.tee_err || !tee_active(&p->tee) || dr.fwd_err || tee_commit(&p->tee) < 0) {
@@ -372,6 +374,7 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
 	}
 	p->c = client;
 	p->fe = fe;
+	tcp_nodelay(client->wfd);
 	p->cfg = &fe->app.cfg;
 	p->up.fd = -1;
 	if ((why = check_login(p, login)) != NULL) {

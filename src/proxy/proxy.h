@@ -52,6 +52,8 @@ int upstream_connect(struct upstream *u, const struct config *cfg, const char *h
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
 		 size_t errlen);
 void upstream_close(struct upstream *u);
+/* TCP_NODELAY on a socket (relayed data is buffered already). */
+void tcp_nodelay(int fd);
 /* Implicit TLS when the client came on implicit TLS or the port says so. */
 int upstream_implicit(const char *port, int client_implicit);
 

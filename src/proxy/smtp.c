@@ -729,6 +729,7 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 	}
 	p->c = client;
 	p->fe = fe;
+	tcp_nodelay(client->wfd);
 	p->cfg = &fe->app.cfg;
 	p->up.fd = -1;
 	buf_init(&p->from, 1024);

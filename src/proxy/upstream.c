@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +64,17 @@ fail:
 	return -1;
 }
 
+/* Our output is already gathered into whole buffers by the stream; with
+ * Nagle on, a buffer that is not a multiple of the MSS waits for the
+ * peer's delayed ACK (up to 40 ms per write on loopback): a relay must
+ * not. Best effort: not every fd is a TCP socket (pipes in tests). */
+void tcp_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
 		     const char *port, char *err, size_t errlen)
 {
@@ -83,6 +96,7 @@ int upstream_connect(struct upstream *u, const struct config *cfg, const char *h
 		snprintf(err, errlen, "%s port %s: %s", host, port, strerror(e ? e : EHOSTUNREACH));
 		return -1;
 	}
+	tcp_nodelay(u->fd);
 	stream_init(&u->s, u->fd, u->fd, cfg->proxy.reply_timeout * 1000);
 	return 0;
 }
