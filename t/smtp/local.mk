@@ -11,3 +11,6 @@ t_smtp_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 TESTS += t/smtp/fuzz.t
 EXTRA_DIST += t/smtp/fuzz.t
+
+EXTRA_DIST += t/smtp/bench.sh t/smtp/bench.py
+MSGW_BENCH += t/smtp/bench.sh
