@@ -206,7 +206,12 @@ int http_request(struct http *h, const char *method, const char *url, const char
 	curl_easy_setopt(k, CURLOPT_URL, url);
 	curl_easy_setopt(k, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(k, CURLOPT_USERAGENT, "msgw-acme/" PACKAGE_VERSION);
+	/* ACME is HTTPS only (RFC 8555 section 6.1). */
+#if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "https");
+#else
+	curl_easy_setopt(k, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
 	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
 	curl_easy_setopt(k, CURLOPT_TIMEOUT, HTTP_TIMEOUT);

@@ -129,6 +129,18 @@ def unchanged(what):
     t.ok(read(cert) == current and read(key) == current_key, f"old certificate and key still in place after: {what}")
 
 
+# A newcomer's configuration: domain and acme.directory (and the test CA);
+# the default staging directory (Let's Encrypt's) is not used with pebble.
+newcomer = {k: v for k, v in base.items() if k != "acme.staging_directory"}
+env.write_config({**newcomer, "domain": "new.acme.test"})
+rc, out, err = run("issue")
+t.ok(rc == 0 and "event=staging_run" not in err and "new.acme.test" in out,
+     "one command with only domain and acme.directory set: no staging run against Let's Encrypt", err[-800:])
+env.write_config(base)
+rc, out, err = run("renew", "--force")
+t.ok(rc == 0 and "new.acme.test" in out, "renew --force renews the names issue was given (managed.json)", out)
+current, current_key = read(cert), read(key)
+
 # Failure: the challenge port is taken by another program.
 blocker = socket.socket()
 blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
