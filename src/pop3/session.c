@@ -207,8 +207,9 @@ static int count_error(struct pop3 *p)
 	return -1;
 }
 
-/* One command line (line end already stripped). */
-static int dispatch(struct pop3 *p, char *line)
+/* One command line (line end already stripped). *secret tells whether
+ * it was one that may carry a credential. */
+static int dispatch(struct pop3 *p, char *line, int *secret)
 {
 	const struct command *cmd;
 	char *args = strchr(line, ' ');
@@ -219,6 +220,7 @@ static int dispatch(struct pop3 *p, char *line)
 	else
 		args = line + strlen(line);
 	cmd = find_command(line);
+	*secret = cmd != NULL && cmd->secret;
 	if (cmd == NULL) {
 		p->errors++;
 		rc = pop3_err(p, NULL, "Unknown command");
@@ -237,16 +239,26 @@ static int dispatch(struct pop3 *p, char *line)
 	return rc < 0 ? -1 : count_error(p);
 }
 
+/* The line buffer and the whole stream read buffer but for its unread
+ * (pipelined) part. */
+static void wipe_input(struct pop3 *p)
+{
+	wipe(p->line, sizeof p->line);
+	wipe(p->s.rbuf, p->s.rpos);
+	wipe(p->s.rbuf + p->s.rlen, sizeof p->s.rbuf - p->s.rlen);
+}
+
 static int read_command(struct pop3 *p)
 {
 	size_t len;
 	enum line_result lr = stream_getline(&p->s, p->line, sizeof p->line, &len);
-	int rc;
+	int rc, secret = 0;
 
 	switch (lr) {
 	case LINE_OK:
 		break;
 	case LINE_TOO_LONG:
+		wipe_input(p);   /* it might have been an overlong PASS */
 		p->errors++;
 		if (pop3_err(p, NULL, "Line too long") < 0) {
 			p->end = POP3_END_IO;
@@ -259,6 +271,10 @@ static int read_command(struct pop3 *p)
 	case LINE_ERROR:
 		p->end = p->s.err == STREAM_TIMEOUT ? POP3_END_TIMEOUT : POP3_END_IO;
 		if (p->s.err == STREAM_TIMEOUT) {
+			/* A read timeout loses nothing: the stream can still
+			 * say goodbye, briefly, in case the peer is gone. */
+			p->s.err = STREAM_OK;
+			stream_set_timeout(&p->s, 5000);
 			pop3_err(p, NULL, "Idle for too long, closing");
 			stream_flush(&p->s);
 		}
@@ -266,11 +282,12 @@ static int read_command(struct pop3 *p)
 	}
 	while (len > 0 && (p->line[len - 1] == '\n' || p->line[len - 1] == '\r'))
 		p->line[--len] = '\0';
-	rc = dispatch(p, p->line);
-	/* PASS and AUTH lines carry passwords: wipe every copy we hold,
-	 * including the consumed part of the stream's read buffer. */
-	wipe(p->line, sizeof p->line);
-	wipe(p->s.rbuf, p->s.rpos);
+	rc = dispatch(p, p->line, &secret);
+	/* PASS and AUTH lines carry passwords: wipe every copy we hold. */
+	if (secret)
+		wipe_input(p);
+	else
+		wipe(p->line, len);
 	return rc;
 }
 

@@ -55,8 +55,10 @@ t.like(log, "reason=unknown", "the log tells the administrator an unknown name")
 t.ok(pw not in log and "not-the-password" not in log, "no password in the log")
 
 # A good login; a second session meanwhile is [IN-USE].
+t.is_(len(os.listdir(os.path.join(mailbox_dir(env, mbid), "new"))), 3, "messages wait in new/")
 c, r = session()
 t.like(r, "+OK", "USER/PASS with the right password logs in")
+t.is_(len(os.listdir(os.path.join(mailbox_dir(env, mbid), "new"))), 0, "a session moves them to cur/")
 c2, r2 = session()
 t.like(r2, "-ERR [IN-USE]", "a second session gets -ERR [IN-USE]")
 c2.close()

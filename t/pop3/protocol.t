@@ -103,6 +103,16 @@ t.like(c.cmd("PASS x"), "-ERR [AUTH]", "a proxy-style name is (for now) an unkno
 t.like(c.cmd("QUIT"), "+OK", "QUIT over implicit TLS")
 c.close()
 
+# The idle timeout (1 s in a second server's config): told, then closed.
+env.write_config(dict(env.settings, **{"pop3.idle_timeout": 1}))
+iport = start_pop3(env, logname="pop3-idle")
+c = Raw(iport, env.ca)
+c.line()
+t.like(c.line(), "-ERR", "an idle client is told before the connection closes")
+t.is_(c.line(), None, "and the connection is closed")
+c.close()
+t.like(env.log("pop3-idle"), "end=timeout", "the summary line says why the session ended")
+
 log = env.log("pop3s")
 t.like(log, "event=login_failed", "failed logins are logged")
 t.like(log, "peer=127.0.0.1 event=login_failed", "the failure line carries the peer (fail2ban)")
