@@ -66,12 +66,18 @@ int age_identity_file_write(const struct age_identity *id, time_t created, struc
 /* Parse such a file: '#' comments and blank lines skipped, exactly one key. */
 int age_identity_file_parse(const char *text, size_t len, struct age_identity *id);
 
-/* Streaming encryption to an fd: the header is written by begin, then the
- * payload in 64 KiB chunks as they fill (one chunk held back to mark the
- * last one). Memory is constant: about 2 chunks per encryptor. */
+/* Streaming encryption to an fd: begin makes the file key and the header;
+ * the header goes out with the first chunk (one writev), then each 64 KiB
+ * chunk with one write as it fills, one chunk held back to mark the last
+ * one; finish writes the last chunk (so a file is written only from the
+ * first full chunk or from finish on). Memory is constant: about 2 chunks
+ * (130 KiB) per encryptor. A recipient that is a low-order point is
+ * refused (AGE_ERR_ARG). After AGE_ERR_IO (errno says why) every later
+ * call fails the same way. */
 struct age_encryptor;
 int age_encrypt_begin(struct age_encryptor **e, const struct age_recipient *r, size_t nr, int out_fd);
-/* One scrypt stanza (the only stanza, as the spec requires). */
+/* One scrypt stanza (the only stanza, as the spec requires); log_n 1..22,
+ * AGE_ERR_WORK_FACTOR above. */
 int age_encrypt_begin_scrypt(struct age_encryptor **e, const char *password, size_t plen,
 			     int log_n, int out_fd);
 int age_encrypt_update(struct age_encryptor *e, const void *p, size_t n);
@@ -80,12 +86,22 @@ int age_encrypt_finish(struct age_encryptor *e, uint64_t *total);
 /* Frees e without finishing (the output is then incomplete: discard it). */
 void age_encrypt_abort(struct age_encryptor *e);
 
-/* Streaming decryption from an fd: begin reads and verifies the header
- * (HMAC) and unwraps the file key; read releases plaintext only from chunks
- * whose tag verified, returns 0 only after the final chunk verified and no
- * data follows it. */
+/* Streaming decryption from an fd (a file, a pipe or a socket): begin
+ * reads the header, unwraps the file key (AGE_ERR_NO_IDENTITY when nothing
+ * opens), verifies the header MAC (AGE_ERR_HMAC) and reads the payload
+ * nonce; any malformed header, a header above 1 MiB or a missing nonce is
+ * AGE_ERR_HEADER. It may read ahead into the payload. Memory is constant:
+ * about 130 KiB per decryptor.
+ * read releases plaintext only from chunks whose tag verified and returns
+ * 0 only after the final chunk verified and no data follows it. It fills
+ * buf as far as it can; plaintext verified before an error is returned
+ * first, the error (AGE_ERR_PAYLOAD, AGE_ERR_IO) on the next call and
+ * every call after. A final chunk followed by trailing data is itself
+ * authentic: its plaintext is returned, then AGE_ERR_PAYLOAD. */
 struct age_decryptor;
 int age_decrypt_begin(struct age_decryptor **d, int in_fd, const struct age_identity *ids, size_t nids);
+/* max_log_n: refuse files whose scrypt log N is above it
+ * (AGE_ERR_WORK_FACTOR) before any work; 0, or above 22, means 22. */
 int age_decrypt_begin_scrypt(struct age_decryptor **d, int in_fd, const char *password, size_t plen,
 			     int max_log_n);
 /* >0 bytes, 0 at the verified end, or a negative age_err. */
@@ -94,7 +110,9 @@ void age_decrypt_end(struct age_decryptor *d);
 
 /* A whole identity sealed with a password: the identity file text
  * encrypted to one scrypt stanza (what `age -p` makes of a key file), so
- * `age -d -i sealed FILE` opens it with the stock tool. */
+ * `age -d -i sealed FILE` opens it with the stock tool. Unseal takes what
+ * age -p made too: at most 16 KiB of identity file with exactly one key;
+ * a wrong password is AGE_ERR_NO_IDENTITY. */
 int age_identity_seal(const struct age_identity *id, time_t created, const char *password,
 		      size_t plen, int log_n, int out_fd);
 int age_identity_unseal(int in_fd, const char *password, size_t plen, int max_log_n,

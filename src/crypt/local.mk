@@ -1,2 +1,8 @@
-# src/crypt: the age format (Nettle, libscrypt-kdf, gnutls_rnd). Depends on util.
-src_libmsgw_a_SOURCES += src/crypt/age.h
+# src/crypt: the age format (Nettle, libscrypt-kdf, gnutls_rnd), and the
+# one X.509 question asked outside TLS (GnuTLS). Depends on util.
+src_libmsgw_a_SOURCES += \
+	src/crypt/age.c src/crypt/age.h \
+	src/crypt/age-internal.h \
+	src/crypt/header.c \
+	src/crypt/keys.c \
+	src/crypt/x509.c src/crypt/x509.h
