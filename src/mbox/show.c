@@ -28,6 +28,16 @@ static int json_only(struct ctx *c, int argc, char **argv)
 	return optind;
 }
 
+/* A mailbox that does not load is named on stderr; list goes on. */
+static void report_bad(void *arg, const char *id, int err)
+{
+	int *rc = arg;
+
+	fprintf(stderr, "msgw-mbox: mailbox %s: %s\n", id,
+		err == EBADMSG ? "damaged mailbox.conf" : strerror(err));
+	*rc = err == EBADMSG ? EX_DATAERR : EX_IOERR;
+}
+
 static void row(const struct mailbox *mb, const struct mailbox_stats *s)
 {
 	char oldest[32];
@@ -48,7 +58,8 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 		app_usage_error(&c->app, "list: no operands expected");
 	if ((rc = ctx_open(c)) != 0)
 		return rc;
-	if (store_mailbox_list(&c->st, &mbs, &n) < 0) {
+	rc = EX_OK;
+	if (store_mailbox_list(&c->st, &mbs, &n, report_bad, &rc) < 0) {
 		fprintf(stderr, "msgw-mbox: %s: %s\n", c->st.root, strerror(errno));
 		return errno_exit(errno);
 	}

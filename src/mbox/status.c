@@ -89,6 +89,12 @@ static void check_data_dir(struct checks *k, const struct config *cfg)
 	    (double)min / 1048576.0);
 }
 
+static void report_bad(void *arg, const char *id, int err)
+{
+	add(arg, "mailboxes", CRITICAL, "mailbox %s: %s", id,
+	    err == EBADMSG ? "damaged mailbox.conf" : strerror(err));
+}
+
 static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 {
 	const struct config *cfg = &c->app.cfg;
@@ -96,7 +102,7 @@ static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 	size_t n = 0, i, bad = 0;
 	time_t oldest = 0;
 
-	if (store_mailbox_list(&c->st, &mbs, &n) < 0) {
+	if (store_mailbox_list(&c->st, &mbs, &n, report_bad, k) < 0) {
 		add(k, "mailboxes", CRITICAL, "cannot list %s: %s", c->st.root, strerror(errno));
 		return;
 	}

@@ -32,8 +32,11 @@ int mailbox_text_valid(const char *s, size_t max, int allow_empty);
  * active. password receives the generated password (wipe it after use). */
 int store_mailbox_create(const struct store *st, const char *name, const char *description,
 			 struct mailbox *mb, char password[STORE_PASSWORD_LEN + 1]);
-/* Every mailbox, sorted by creation time then id; free() the array. */
-int store_mailbox_list(const struct store *st, struct mailbox **mbs, size_t *n);
+/* Every mailbox, sorted by creation time then id; free() the array. A
+ * mailbox that does not load (damaged mailbox.conf) is left out and, when
+ * bad is not NULL, reported through it with its errno. */
+int store_mailbox_list(const struct store *st, struct mailbox **mbs, size_t *n,
+		       void (*bad)(void *arg, const char *id, int err), void *arg);
 /* Rewrite mailbox.conf from mb (name, description, status): tmp + fsync + rename. */
 int store_mailbox_save(const struct store *st, const struct mailbox *mb);
 /* Suspended and empty only (EPERM / ENOTEMPTY), not while a POP3 session

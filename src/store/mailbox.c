@@ -245,7 +245,8 @@ static int list_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int store_mailbox_list(const struct store *st, struct mailbox **mbs, size_t *n)
+int store_mailbox_list(const struct store *st, struct mailbox **mbs, size_t *n,
+		       void (*bad)(void *arg, const char *id, int err), void *arg)
 {
 	DIR *d;
 	struct dirent *e;
@@ -270,9 +271,12 @@ int store_mailbox_list(const struct store *st, struct mailbox **mbs, size_t *n)
 			cap = nc;
 		}
 		if (store_mailbox_load(st, e->d_name, &v[cnt]) < 0) {
-			if (errno == ENOENT)
-				continue;       /* deleted meanwhile */
-			goto fail;
+			if (errno == ENOMEM)
+				goto fail;
+			/* One damaged mailbox must not hide the others. */
+			if (errno != ENOENT && bad != NULL)
+				bad(arg, e->d_name, errno);
+			continue;
 		}
 		cnt++;
 	}

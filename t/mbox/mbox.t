@@ -290,6 +290,20 @@ rc, out, err = mbox("list")
 t.is_(rc, EX_CONFIG, "an invalid config: other commands exit 78")
 env.write_config(settings)
 
+# -- a damaged mailbox.conf does not hide the others --------------------------
+rc, c2, err = mbox_json("create", "Will be damaged")
+conf = os.path.join(env.data_dir, "mailboxes", (c2 or {}).get("id", "x"), "mailbox.conf")
+with open(conf, "w") as f:
+    f.write('id = "broken')
+rc, lst, err = mbox_json("list")
+t.ok(rc == EX_DATAERR and c2["id"] in err and "damaged" in err and lst and [o["id"] for o in lst] == [a["id"]],
+     "list: a damaged mailbox is named on stderr (exit 65), the others listed", err)
+rc, out, err = mbox("status")
+t.ok(rc == 2 and c2["id"] in out and "damaged" in out, "status: a damaged mailbox is critical", out)
+rc, out, err = mbox("show", c2["id"])
+t.ok(rc == EX_DATAERR and "damaged" in err, "show: a damaged mailbox exit 65")
+shutil.rmtree(os.path.dirname(conf))
+
 # -- root acts as the owner of data_dir ----------------------------------------
 if os.geteuid() == 0:
     os.chmod(env.dir, 0o711)

@@ -172,6 +172,13 @@ static void test_create(struct mailbox *mb, char *pw)
 	(void)fd;
 }
 
+static void count_bad(void *arg, const char *id, int err)
+{
+	(void)id;
+	if (err == EBADMSG)
+		++*(int *)arg;
+}
+
 static void test_edit_list(struct mailbox *mb, struct mailbox *mb2, char *pw2)
 {
 	struct mailbox back, *all = NULL;
@@ -189,13 +196,28 @@ static void test_edit_list(struct mailbox *mb, struct mailbox *mb2, char *pw2)
 		   "create: an old leftover is removed, a fresh one (in progress) kept");
 		rmdir(fresh);
 	}
-	ok(store_mailbox_list(&st, &all, &n) == 0 && n == 2, "list: two mailboxes");
+	ok(store_mailbox_list(&st, &all, &n, NULL, NULL) == 0 && n == 2, "list: two mailboxes");
 	if (n == 2)
 		ok(strcmp(all[0].id, mb->id) == 0 || all[0].created < all[1].created ||
 		   strcmp(all[0].id, all[1].id) < 0, "list: sorted by creation, then id");
 	else
 		ok(0, "list: sorted by creation, then id");
 	free(all);
+	{
+		char conf[8192], *saved = NULL;
+		size_t slen = 0;
+		int nbad = 0;
+		snprintf(conf, sizeof conf, "%s/mailbox.conf", mb2->dir);
+		ok(read_file_bounded(conf, 65536, &saved, &slen) == 0 &&
+		   write_file_atomic(conf, "id = \"broken", 12, 0600) == 0, "list: damage one mailbox.conf");
+		errno = 0;
+		ok(store_mailbox_load(&st, mb2->id, &back) < 0 && errno == EBADMSG, "load: a damaged mailbox.conf is EBADMSG");
+		ok(store_mailbox_list(&st, &all, &n, count_bad, &nbad) == 0 && n == 1 && nbad == 1,
+		   "list: the damaged mailbox is reported, the other still listed");
+		free(all);
+		ok(saved && write_file_atomic(conf, saved, slen, 0600) == 0, "list: mailbox.conf restored");
+		free(saved);
+	}
 
 	snprintf(back.name, sizeof back.name, "x");
 	back = *mb;
