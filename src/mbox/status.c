@@ -99,13 +99,14 @@ static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 {
 	const struct config *cfg = &c->app.cfg;
 	struct mailbox *mbs = NULL;
-	size_t n = 0, i, bad = 0;
+	size_t n = 0, i, bad, before = k->n + k->more;
 	time_t oldest = 0;
 
 	if (store_mailbox_list(&c->st, &mbs, &n, report_bad, k) < 0) {
 		add(k, "mailboxes", CRITICAL, "cannot list %s: %s", c->st.root, strerror(errno));
 		return;
 	}
+	bad = k->n + k->more - before;     /* damaged mailboxes */
 	for (i = 0; i < n; i++) {
 		struct mailbox_stats s;
 		long long hours;
