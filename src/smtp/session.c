@@ -6,10 +6,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -690,6 +693,9 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 		log_error("event=out-of-memory");
 		return EX_OSERR;
 	}
+	/* Replies leave in whole buffers already; Nagle would only hold one
+	 * back for a delayed ACK. Not a socket (a pipe, a test): ignored. */
+	(void)setsockopt(c->wfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	ss->c = c;
 	ss->cfg = cfg;
 	ss->tx_err = R_OK;

@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import Test  # noqa: E402
-from smtptest import Mailbox, Raw, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, Mailbox, Raw, strip_trace  # noqa: E402
 
 t = Test()
 env = t.env()
@@ -101,4 +101,5 @@ else:
     t.ok(got == big, f"20 MiB message byte-exact ({len(got) if got else None} of {len(big)} bytes)")
 
 t.like(env.log("msgw-smtp"), "event=message", "per-message log line")
+sanitizer_clean(t, env)
 t.done()

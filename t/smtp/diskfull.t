@@ -9,7 +9,7 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import Test  # noqa: E402
-from smtptest import Mailbox, Raw, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, Mailbox, Raw, strip_trace  # noqa: E402
 
 t = Test()
 env = t.env(smtp__require_tls=False)
@@ -58,4 +58,5 @@ res = send([a, b], small)
 t.like(res[1], "250 2.6.0", "space freed: the next message is stored")
 t.ok(strip_trace(a.last()) == small and strip_trace(b.last()) == small, "both copies complete")
 t.like(env.log("msgw-smtp"), "No space left on device", "the cause is logged")
+sanitizer_clean(t, env)
 t.done()

@@ -15,7 +15,7 @@ import threading
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import VALGRIND, Test, wait_port  # noqa: E402
-from smtptest import Mailbox, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, Mailbox, strip_trace  # noqa: E402
 
 t = Test()
 env = t.env()
@@ -149,4 +149,5 @@ t.ok(body is not None and len(body) == big and body[16:16 + 4096] == chunk[:4096
      body.endswith(chunk[:(want_len % len(chunk)) or len(chunk)]),
      "150 MiB message opens with age and matches")
 os.unlink(path)
+sanitizer_clean(t, env)
 t.done()

@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import Test  # noqa: E402
-from smtptest import Mailbox, Postfix, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, Mailbox, Postfix, strip_trace  # noqa: E402
 
 t = Test()
 if shutil.which("postfix") is None or os.geteuid() != 0:
@@ -87,4 +87,5 @@ t.ok("event=state from=rcpt to=ready" in log and "to=bdat" not in log,
      "postfix sent with DATA (its client does not speak BDAT)")
 t.like(pf.maillog(), "status=sent", "postfix logged the relay as sent")
 t.like(pf.maillog(), "TLS connection established to 127.0.0.1", "postfix's connection was TLS")
+sanitizer_clean(t, env)
 t.done()

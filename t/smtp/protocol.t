@@ -8,7 +8,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import Test  # noqa: E402
-from smtptest import Mailbox, Raw, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, Mailbox, Raw, strip_trace  # noqa: E402
 
 t = Test()
 env = t.env(smtp__require_tls=False, smtp__max_recipients=3, smtp__max_errors=8,
@@ -302,4 +302,5 @@ for i in range(40):
 t.like(r[1], "421 4.4.2", "session_timeout: 421 4.4.2 even for a busy client")
 c.close()
 
+sanitizer_clean(t, env)
 t.done()

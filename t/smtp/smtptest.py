@@ -227,3 +227,15 @@ class Postfix:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+
+def sanitizer_clean(t, env):
+    """No AddressSanitizer/UBSan report in any log of this test's servers."""
+    bad = []
+    for n in os.listdir(env.dir):
+        if n.endswith(".log"):
+            with open(os.path.join(env.dir, n), errors="replace") as f:
+                text = f.read()
+            if "Sanitizer" in text or "runtime error:" in text:
+                bad.append(n)
+    t.ok(not bad, "no sanitizer report in the server logs", bad)
