@@ -1,0 +1,106 @@
+/* libFuzzer target for the proxy's parsers. The first byte picks one:
+ *   0  the log-in name remote_user%target%mailbox and the allow-list check
+ *   1  base64 decoding and SASL PLAIN splitting
+ *   2  the dot-terminated body relay: forwarded bytes must be exactly a
+ *      prefix of the input, the content never longer than it. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy/proxy.h"
+#include "util/buf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int sink_buf(void *ctx, const void *p, size_t n)
+{
+	return buf_append(ctx, p, n);
+}
+
+static void fuzz_login(const uint8_t *d, size_t n)
+{
+	char *s = malloc(n + 1);
+	char *v[] = { "*.example.com", "mail.example.org" };
+	struct strlist l = { v, 2 };
+	struct proxy_target t;
+	const char *why;
+
+	if (s == NULL)
+		return;
+	memcpy(s, d, n);
+	s[n] = '\0';
+	if (proxy_login_parse(s, &t, &why) == 0) {
+		if (t.user[0] == '\0' || t.host[0] == '\0' || strlen(t.mailbox) != MAILBOX_ID_LEN)
+			abort();
+		(void)proxy_target_allowed(&l, t.host);
+	}
+	free(s);
+}
+
+static void fuzz_sasl(const uint8_t *d, size_t n)
+{
+	unsigned char out[1024];
+	size_t olen, plen;
+	const char *u, *p;
+	char back[1500];
+
+	if (b64_decode((const char *)d, n, out, sizeof out, &olen) < 0)
+		return;
+	if (b64_encode(out, olen, back, sizeof back) < 0 || strlen(back) != n ||
+	    memcmp(back, d, n) != 0) {
+		/* only canonical padding bits may differ: decode again must agree */
+		unsigned char again[1024];
+		size_t alen;
+		if (b64_decode(back, strlen(back), again, sizeof again, &alen) < 0 || alen != olen ||
+		    memcmp(again, out, olen) != 0)
+			abort();
+	}
+	if (sasl_plain_split(out, olen, &u, &p, &plen) == 0 &&
+	    ((const unsigned char *)p + plen > out + olen || (const unsigned char *)u < out))
+		abort();
+}
+
+static void fuzz_dot(const uint8_t *d, size_t n)
+{
+	struct stream *s;
+	struct buf f, c;
+	struct dot_result r;
+	int pfd[2];
+
+	/* the whole input fits the pipe, so one process can write then read */
+	if (n > 60000 || pipe(pfd) < 0)
+		return;
+	if ((s = malloc(sizeof *s)) == NULL || (n && write(pfd[1], d, n) != (ssize_t)n)) {
+		free(s);
+		close(pfd[0]);
+		close(pfd[1]);
+		return;
+	}
+	close(pfd[1]);
+	stream_init(s, pfd[0], pfd[0], 1000);
+	buf_init(&f, 0);
+	buf_init(&c, 0);
+	dot_relay(s, sink_buf, &f, sink_buf, &c, 0, &r);
+	if (f.len > n || (f.len && memcmp(f.data, d, f.len) != 0) || c.len > f.len ||
+	    (!r.in_err && (f.len != r.raw || r.raw > n)))
+		abort();
+	buf_free(&f);
+	buf_free(&c);
+	close(pfd[0]);
+	free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	switch (data[0] % 3) {
+	case 0: fuzz_login(data + 1, size - 1); break;
+	case 1: fuzz_sasl(data + 1, size - 1); break;
+	default: fuzz_dot(data + 1, size - 1); break;
+	}
+	return 0;
+}
