@@ -6,6 +6,8 @@
 # suspended mailbox still emptied.
 import base64
 import os
+import re
+import signal
 import sys
 import time
 
@@ -169,6 +171,19 @@ c.close()
 time.sleep(0.2)
 t.ok(os.path.exists(path), "the damaged message's file stays")
 t.like(env.log("pop3s"), "event=decrypt_failed", "the damaged message is logged")
+
+# A session killed outright leaves its lock behind; the next login finds
+# it stale (its process is gone) and gets in.
+c, r = session()
+t.like(r, "+OK", "login before the kill")
+pids = re.findall(r"msgw-pop3\[(\d+)\]: level=info peer=\S+ event=login mailbox=", env.log("pop3s"))
+os.kill(int(pids[-1]), signal.SIGKILL)
+c.close()
+time.sleep(0.3)
+c, r = session()
+t.like(r, "+OK", "after a killed session the mailbox can be opened again")
+c.cmd("QUIT")
+c.close()
 
 # A suspended mailbox can still be emptied.
 r = env.run("msgw-mbox", "edit", mbid, "--status", "suspended")
