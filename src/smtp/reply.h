@@ -9,7 +9,7 @@ enum reply {
 	R_GREETING,          /* 220 <host> ESMTP */
 	R_BLOCKED_GREETING,  /* 554 5.7.1: connection from outside allowed_networks */
 	R_BYE,               /* 221 2.0.0 */
-	R_OK,                /* 250 2.0.0 */
+	R_OKAY,                /* 250 2.0.0 */
 	R_HELO,              /* 250 <host> */
 	R_MAIL_OK,           /* 250 2.1.0 */
 	R_RCPT_OK,           /* 250 2.1.5 */

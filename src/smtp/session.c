@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/stream.h"
 #include "net/tls.h"
@@ -56,7 +57,7 @@ struct session {
 	size_t nmb, cap;
 	struct delivery *d;
 	uint64_t size;                   /* message octets received from the client */
-	enum reply tx_err;               /* R_OK while the transaction is fine */
+	enum reply tx_err;               /* R_OKAY while the transaction is fine */
 	char id[17];
 	/* for the summary line */
 	unsigned messages;
@@ -146,7 +147,7 @@ static void tx_reset(struct session *ss)
 	ss->first_rcpt[0] = '\0';
 	ss->nrcpt = ss->nmb = 0;
 	ss->size = 0;
-	ss->tx_err = R_OK;
+	ss->tx_err = R_OKAY;
 	ss->body = BODY_7BIT;
 	ss->smtputf8 = 0;
 }
@@ -171,7 +172,7 @@ static void new_id(char id[17])
 		snprintf(id + 2 * i, 3, "%02x", r[i]);
 }
 
-/* Opens the delivery and writes the trace header; R_OK or the reply. */
+/* Opens the delivery and writes the trace header; R_OKAY or the reply. */
 static enum reply tx_begin(struct session *ss)
 {
 	char hdr[2048], tls[160];
@@ -200,7 +201,7 @@ static enum reply tx_begin(struct session *ss)
 		ss->d = NULL;
 		return r;
 	}
-	return R_OK;
+	return R_OKAY;
 }
 
 /* Message content: counted against the size limit and stored, until the
@@ -208,13 +209,13 @@ static enum reply tx_begin(struct session *ss)
 static void tx_write(struct session *ss, const void *p, size_t n)
 {
 	ss->size += n;
-	if (ss->tx_err != R_OK)
+	if (ss->tx_err != R_OKAY)
 		return;
 	if (ss->size > (uint64_t)ss->cfg->smtp.max_message_size)
 		ss->tx_err = R_TOO_BIG;
 	else if (n > 0 && delivery_write(ss->d, p, n) < 0)
 		ss->tx_err = store_error("delivery-write");
-	if (ss->tx_err != R_OK) {
+	if (ss->tx_err != R_OKAY) {
 		delivery_abort(ss->d);
 		ss->d = NULL;
 	}
@@ -226,7 +227,7 @@ static void tx_finish(struct session *ss)
 	enum reply r = ss->tx_err;
 	char q[SMTP_PATH_MAX * 4 + 8];
 
-	if (r == R_OK) {
+	if (r == R_OKAY) {
 		struct delivery *d = ss->d;
 		ss->d = NULL;
 		r = delivery_commit(d) < 0 ? store_error("delivery-commit") : R_STORED;
@@ -266,6 +267,17 @@ static void do_helo_common(struct session *ss, const char *args, int esmtp)
 	enter(ss, ST_READY);
 }
 
+/* STARTTLS is offered only when it can work: a certificate and key are
+ * configured and readable. Otherwise a client that may send in plain text
+ * goes on without TLS instead of failing in the handshake. */
+static int tls_possible(const struct session *ss)
+{
+	const struct config *cfg = ss->cfg;
+
+	return !tls_active(&ss->s) && cfg->tls.cert && cfg->tls.key && access(cfg->tls.cert, R_OK) == 0 &&
+	       access(cfg->tls.key, R_OK) == 0;
+}
+
 static void do_ehlo(struct session *ss, const char *args)
 {
 	do_helo_common(ss, args, 1);
@@ -282,7 +294,7 @@ static void do_ehlo(struct session *ss, const char *args)
 		      "%s"
 		      "250 ENHANCEDSTATUSCODES\r\n",
 		      ss->cfg->hostname, ss->cfg->smtp.max_message_size,
-		      tls_active(&ss->s) ? "" : "250-STARTTLS\r\n");
+		      tls_possible(ss) ? "250-STARTTLS\r\n" : "");
 }
 
 static void do_helo(struct session *ss, const char *args)
@@ -392,7 +404,7 @@ static void do_data(struct session *ss, const char *args)
 		fail(ss, R_NEED_BDAT);
 		return;
 	}
-	if ((r = tx_begin(ss)) != R_OK) {
+	if ((r = tx_begin(ss)) != R_OKAY) {
 		reply(ss, r, NULL);
 		tx_reset(ss);
 		enter(ss, ST_READY);
@@ -418,7 +430,7 @@ static void do_data(struct session *ss, const char *args)
 		if (dr.st == DS_END)
 			unread(&ss->s, (size_t)got - used);
 	}
-	if (dr.line_too_long && ss->tx_err == R_OK) {
+	if (dr.line_too_long && ss->tx_err == R_OKAY) {
 		ss->tx_err = R_DATA_LINE_TOO_LONG;
 		delivery_abort(ss->d);
 		ss->d = NULL;
@@ -478,14 +490,14 @@ static void do_bdat(struct session *ss, const char *args)
 			fail(ss, R_BAD_SEQUENCE);
 		return;
 	}
-	if (ss->st == ST_RCPT && (r = tx_begin(ss)) != R_OK)
+	if (ss->st == ST_RCPT && (r = tx_begin(ss)) != R_OKAY)
 		ss->tx_err = r;
 	enter(ss, ST_BDAT);
 	if (read_chunk(ss, n, 1) < 0) {
 		tx_reset(ss);
 		return;
 	}
-	if (last || ss->tx_err != R_OK) {
+	if (last || ss->tx_err != R_OKAY) {
 		/* RFC 3030: after a failed chunk the client sends no more BDAT;
 		 * any it pipelined already find no transaction (503). */
 		tx_finish(ss);
@@ -507,7 +519,7 @@ static void do_rset(struct session *ss, const char *args)
 static void do_noop(struct session *ss, const char *args)
 {
 	(void)args;
-	reply(ss, R_OK, NULL);
+	reply(ss, R_OKAY, NULL);
 }
 
 static void do_quit(struct session *ss, const char *args)
@@ -555,6 +567,11 @@ static void do_starttls(struct session *ss, const char *args)
 	}
 	if (tls_active(&ss->s)) {
 		fail(ss, R_ALREADY_TLS);
+		return;
+	}
+	if (!tls_possible(ss)) {
+		log_warning("event=tls-unavailable cert=%s", ss->cfg->tls.cert ? ss->cfg->tls.cert : "none");
+		reply(ss, R_TLS_UNAVAILABLE, NULL);
 		return;
 	}
 	reply(ss, R_START_TLS, NULL);
@@ -698,7 +715,7 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 	(void)setsockopt(c->wfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	ss->c = c;
 	ss->cfg = cfg;
-	ss->tx_err = R_OK;
+	ss->tx_err = R_OKAY;
 	stream_init(&ss->s, c->rfd, c->wfd, cfg->smtp.command_timeout * 1000);
 	stream_set_session_limit(&ss->s, cfg->smtp.session_timeout);
 	if (store_init(&ss->store, cfg) < 0) {

@@ -2,6 +2,7 @@
 # msgw-smtp protocol: every reply code, state errors, limits, SMTP
 # smuggling, overlong lines, NUL bytes, timeouts, STARTTLS injection.
 import os
+import shutil
 import sys
 import time
 
@@ -210,6 +211,20 @@ time.sleep(0.5)
 t.is_(len(mb.files()), before, "disconnect mid-BDAT: nothing in new/")
 t.is_(mb.files("tmp"), [], "disconnect mid-BDAT: nothing left in tmp/")
 
+# A store failure: 451 4.3.0, and the client may try again.
+broken = Mailbox(env, "broken")
+shutil.rmtree(os.path.join(broken.dir, "tmp"))
+with open(os.path.join(broken.dir, "tmp"), "w") as f:
+    f.write("not a directory\n")
+c = session()
+c.cmd("MAIL FROM:<a@b.test>")
+t.like(c.cmd(f"RCPT TO:<{broken.address}>")[1], "250", "recipient with a broken Maildir accepted")
+t.like(c.cmd("DATA")[1], "451 4.3.0", "store failure: 451 4.3.0")
+t.like(c.cmd("MAIL FROM:<a@b.test>")[1], "250", "a new transaction may start")
+c.cmd("QUIT")
+c.close()
+t.is_(broken.files(), [], "nothing stored for the failed delivery")
+
 # Too many errors: the 8th refused command is followed by 421 and close.
 c = session()
 for i in range(7):
@@ -300,6 +315,20 @@ for i in range(40):
         break
     time.sleep(0.25)
 t.like(r[1], "421 4.4.2", "session_timeout: 421 4.4.2 even for a busy client")
+c.close()
+
+# No usable certificate: STARTTLS is not offered and gets 454 4.7.0.
+env.write_config({**env.settings, "tls.cert": os.path.join(env.dir, "missing.pem"),
+                  "smtp.session_timeout": 3600, "smtp.command_timeout": 3})
+nport = env.port()
+env.start("msgw-smtp", "--foreground", "--listen", f"127.0.0.1:{nport}", port=nport, logname="nocert")
+c = Raw(nport)
+c.reply()
+r = c.cmd("EHLO client.test")
+t.ok(r[0] == 250 and "STARTTLS" not in r[1], "no certificate: STARTTLS not advertised", r)
+t.like(c.cmd("STARTTLS")[1], "454 4.7.0", "STARTTLS without a certificate: 454 4.7.0")
+t.like(c.cmd("NOOP")[1], "250", "session goes on in plain text")
+c.cmd("QUIT")
 c.close()
 
 sanitizer_clean(t, env)
