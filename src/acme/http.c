@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "acme/http.h"
 
@@ -225,7 +226,8 @@ int http_request(struct http *h, const char *method, const char *url, const char
 	curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (h->ca_file[0]) {
 		curl_easy_setopt(k, CURLOPT_CAINFO, h->ca_file);
-		curl_easy_setopt(k, CURLOPT_CAPATH, SYSTEM_CA_DIR);
+		if (access(SYSTEM_CA_DIR, R_OK | X_OK) == 0)
+			curl_easy_setopt(k, CURLOPT_CAPATH, SYSTEM_CA_DIR);
 	}
 	cc = curl_easy_perform(k);
 	if (cc != CURLE_OK) {
