@@ -15,9 +15,9 @@ printf '\000alice@example.com%%mail.example.com:587%%abcdefghijklmnop' >"$dir/co
 printf '\000u%%[2001:db8::1]:995%%ABCDEFGHIJKLMNOP' >"$dir/corpus/login6"
 printf '\001AHUlaCVtAHBhIHNz' >"$dir/corpus/plain"
 printf '\002Subject: x\r\n\r\n..dot\n.\rx\r\n.\r\nQUIT\r\n' >"$dir/corpus/dot"
-if "$f" -runs=50000 -max_len=4096 -max_total_time=30 -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1; then
+if "$f" -runs=200000 -max_len=4096 -max_total_time=30 -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1; then
 	grep -E "^Done [0-9]+ runs" "$dir/log" | sed "s/^/# /"
-	echo "ok 1 - fuzz-proxy: up to 50000 inputs (30 s at most), no crash"
+	echo "ok 1 - fuzz-proxy: up to 200000 inputs (30 s at most), no crash"
 else
 	sed 's/^/# /' "$dir/log" | tail -30
 	echo "not ok 1 - fuzz-proxy found a crash"
