@@ -114,10 +114,12 @@ static int still_empty(const struct pop3_stuffer *f, const unsigned char *seg, s
 	return len == 1 && seg[0] == '\r' && !f->prev_cr;
 }
 
+/* Lines that need no change (CRLF, no leading dot) are passed on in one
+ * span: emit is called only around the insertions, not once per line. */
 int pop3_stuff(struct pop3_stuffer *f, const unsigned char *in, size_t n,
 	       int (*emit)(void *ctx, const void *p, size_t n), void *ctx)
 {
-	size_t i = 0;
+	size_t i = 0, span = 0;   /* in[span..i) is passed on but not yet emitted */
 
 	while (i < n && !f->done) {
 		const unsigned char *nl;
@@ -125,8 +127,12 @@ int pop3_stuff(struct pop3_stuffer *f, const unsigned char *in, size_t n,
 
 		if (f->at_line_start) {
 			f->at_line_start = 0;
-			if (in[i] == '.' && emit(ctx, ".", 1) < 0)
-				return -1;
+			if (in[i] == '.') {
+				if ((i > span && emit(ctx, in + span, i - span) < 0) ||
+				    emit(ctx, ".", 1) < 0)
+					return -1;
+				span = i;
+			}
 		}
 		nl = memchr(in + i, '\n', n - i);
 		end = nl ? (size_t)(nl - in) : n;
@@ -135,24 +141,25 @@ int pop3_stuff(struct pop3_stuffer *f, const unsigned char *in, size_t n,
 		if (seg > 0)
 			f->prev_cr = in[end - 1] == '\r';
 		if (nl == NULL) {
-			if (emit(ctx, in + i, seg) < 0)
-				return -1;
 			f->out_bytes += seg;
 			i = end;
 			break;
 		}
-		if (f->prev_cr) {
-			if (emit(ctx, in + i, seg + 1) < 0)
+		if (!f->prev_cr) {
+			/* bare LF: the CR goes in before it */
+			if ((end > span && emit(ctx, in + span, end - span) < 0) ||
+			    emit(ctx, "\r", 1) < 0)
 				return -1;
-			f->out_bytes += seg + 1;
-		} else {
-			if ((seg > 0 && emit(ctx, in + i, seg) < 0) || emit(ctx, "\r\n", 2) < 0)
-				return -1;
+			span = end;
 			f->out_bytes += seg + 2;
+		} else {
+			f->out_bytes += seg + 1;
 		}
 		i = end + 1;
 		line_ended(f);
 	}
+	if (i > span && emit(ctx, in + span, i - span) < 0)
+		return -1;
 	return 0;
 }
 
