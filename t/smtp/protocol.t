@@ -319,7 +319,8 @@ c.close()
 
 # No usable certificate: STARTTLS is not offered and gets 454 4.7.0.
 env.write_config({**env.settings, "tls.cert": os.path.join(env.dir, "missing.pem"),
-                  "smtp.session_timeout": 3600, "smtp.command_timeout": 3})
+                  "smtp.session_timeout": 3600, "smtp.command_timeout": 3,
+                  "smtp.max_message_size": 4 * 1024 * 1024})
 nport = env.port()
 env.start("msgw-smtp", "--foreground", "--listen", f"127.0.0.1:{nport}", port=nport, logname="nocert")
 c = Raw(nport)
@@ -328,6 +329,14 @@ r = c.cmd("EHLO client.test")
 t.ok(r[0] == 250 and "STARTTLS" not in r[1], "no certificate: STARTTLS not advertised", r)
 t.like(c.cmd("STARTTLS")[1], "454 4.7.0", "STARTTLS without a certificate: 454 4.7.0")
 t.like(c.cmd("NOOP")[1], "250", "session goes on in plain text")
+# A message line over 1 MiB (no CRLF): refused with 500 5.5.2 at the end.
+before = len(mb.files())
+c.cmd("MAIL FROM:<a@b.test>")
+c.cmd(f"RCPT TO:<{mb.address}>")
+c.cmd("DATA")
+c.send(b"Subject: long line\r\n\r\n" + b"w" * (1024 * 1024 + 10) + b"\r\n.\r\n")
+t.like(c.reply()[1], "500 5.5.2", "message line over 1 MiB: 500 5.5.2")
+t.is_(len(mb.files()), before, "nothing stored for it")
 c.cmd("QUIT")
 c.close()
 
