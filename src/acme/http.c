@@ -165,6 +165,8 @@ static int describe(struct http *h, CURLcode cc, const char *url, int *transient
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CACERT_BADFILE:
 		return aerr(e, "TLS with %s failed (is acme.ca_file right?): %s", url, detail);
+	case CURLE_FILESIZE_EXCEEDED: /* announced by Content-Length */
+		return aerr(e, "%s: response body larger than %d bytes", url, HTTP_BODY_MAX);
 	case CURLE_WRITE_ERROR:
 		if (h->overflow)
 			return aerr(e, "%s: response body larger than %d bytes", url, HTTP_BODY_MAX);

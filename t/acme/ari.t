@@ -106,6 +106,19 @@ class Handler(BaseHTTPRequestHandler):
                                        "newOrder": b + "/order", "renewalInfo": b + "/renewal-info",
                                        "meta": {"profiles": {"classic": "90 days",
                                                              "shortlived": "6 days"}}}).encode())
+        elif self.path.startswith("/huge"):
+            # With a Content-Length, or without one (read until close), so
+            # both the announced size and the write callback's bound are hit.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if self.path == "/huge-length":
+                self.send_header("Content-Length", str(2 << 20))
+            self.end_headers()
+            try:
+                for _ in range(32):
+                    self.wfile.write(b" " * (64 << 10))
+            except OSError:
+                pass
         elif self.path == "/nonce":
             self.send(204)
         elif self.path.startswith("/renewal-info/"):
@@ -216,6 +229,14 @@ t.ok(r.returncode != 0 and "rate limit reached" in err and "retry after 3600 s" 
      "a rate limit is reported with the CA's Retry-After", err[-600:])
 t.is_(open(cert).read(), installed, "the old certificate stays in place after a rate limit")
 Fake.rate_limited = False
+
+# Every body is bounded: a 2 MiB directory is refused, not read.
+for path in ("huge", "huge-length"):
+    env.write_config({**base, "acme.directory": f"https://127.0.0.1:{port}/{path}"})
+    r = env.run("msgw-acme", "renew", "--force")
+    err = r.stderr.decode(errors="replace")
+    t.ok(r.returncode != 0 and "response body larger than 1048576 bytes" in err,
+         f"a body over 1 MiB is refused ({path})", err[-600:])
 
 # acme.profile, when the directory offers profiles.
 env.write_config({**base, "acme.profile": "shortlived"})

@@ -84,6 +84,11 @@ if rc:
     t.diag(err[-2000:])
 t.like(err, "event=staging_run", "the whole flow ran against the staging directory first")
 t.like(out, "www.acme.test", "issue reports the certificate")
+try:
+    socket.create_connection(("127.0.0.1", ch), timeout=2).close()
+    t.ok(False, "the challenge port is released after the order")
+except OSError:
+    t.ok(True, "the challenge port is released after the order")
 ok_, detail, n = verifies(pb.root())
 t.ok(ok_, "the installed chain verifies against pebble's root (/roots/0)", detail)
 t.ok(n >= 2, "the chain includes the intermediate", n)
