@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "crypt/age.h"
 #include "util/buf.h"
@@ -12,6 +13,7 @@
 #define AGE_INTRO "age-encryption.org/v1"
 #define AGE_FILE_KEY_SIZE 16
 #define AGE_TAG_SIZE 16
+#define AGE_AEAD_NONCE_SIZE 12
 #define AGE_NONCE_SIZE 16 /* the payload nonce after the header */
 #define AGE_MAC_SIZE 32
 #define AGE_WRAPPED_KEY_SIZE (AGE_FILE_KEY_SIZE + AGE_TAG_SIZE)
@@ -32,6 +34,14 @@ int age_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *ou
 size_t age_b64_encode(const uint8_t *p, size_t n, char *out);
 
 /* HKDF-SHA256 with a 32-byte output. */
+/* ChaCha20-Poly1305 with a 12-byte nonce: seal writes n bytes of
+ * ciphertext and the 16-byte tag to out; open takes ciphertext+tag (n
+ * bytes in all), writes n-16 bytes of plaintext, returns 0 or -1 when the
+ * tag does not verify (out is then unspecified: do not release it). */
+void age_aead_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *in, size_t n,
+		   uint8_t *out);
+int age_aead_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *in, size_t n,
+		  uint8_t *out);
 void age_hkdf(const uint8_t *salt, size_t saltlen, const uint8_t *ikm, size_t ikmlen,
               const char *info, uint8_t out[32]);
 

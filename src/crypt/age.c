@@ -12,7 +12,6 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <nettle/chacha-poly1305.h>
 #include <nettle/curve25519.h>
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
@@ -131,11 +130,11 @@ static ssize_t read_full(int fd, void *p, size_t n)
 }
 
 /* STREAM nonce: 11-byte big-endian chunk counter, then the last flag. */
-static void stream_nonce(uint8_t nonce[CHACHA_POLY1305_NONCE_SIZE], uint64_t counter, int last)
+static void stream_nonce(uint8_t nonce[AGE_AEAD_NONCE_SIZE], uint64_t counter, int last)
 {
 	int i;
 
-	memset(nonce, 0, CHACHA_POLY1305_NONCE_SIZE);
+	memset(nonce, 0, AGE_AEAD_NONCE_SIZE);
 	for (i = 10; i >= 3; i--) {
 		nonce[i] = (uint8_t)counter;
 		counter >>= 8;
@@ -144,29 +143,19 @@ static void stream_nonce(uint8_t nonce[CHACHA_POLY1305_NONCE_SIZE], uint64_t cou
 }
 
 static void payload_key(const uint8_t file_key[AGE_FILE_KEY_SIZE],
-                        const uint8_t nonce[AGE_NONCE_SIZE], struct chacha_poly1305_ctx *aead)
+                        const uint8_t nonce[AGE_NONCE_SIZE], uint8_t key[32])
 {
-	uint8_t key[32];
-
 	age_hkdf(nonce, AGE_NONCE_SIZE, file_key, AGE_FILE_KEY_SIZE, "payload", key);
-	chacha_poly1305_set_key(aead, key);
-	wipe(key, sizeof key);
 }
 
 /* --- writing the header ------------------------------------------------ */
 
-static const uint8_t zero_nonce[CHACHA_POLY1305_NONCE_SIZE];
+static const uint8_t zero_nonce[AGE_AEAD_NONCE_SIZE];
 
 static void wrap_key(const uint8_t key[32], const uint8_t file_key[AGE_FILE_KEY_SIZE],
                      uint8_t body[AGE_WRAPPED_KEY_SIZE])
 {
-	struct chacha_poly1305_ctx ctx;
-
-	chacha_poly1305_set_key(&ctx, key);
-	chacha_poly1305_set_nonce(&ctx, zero_nonce);
-	chacha_poly1305_encrypt(&ctx, AGE_FILE_KEY_SIZE, body, file_key);
-	chacha_poly1305_digest(&ctx, AGE_TAG_SIZE, body + AGE_FILE_KEY_SIZE);
-	wipe(&ctx, sizeof ctx);
+	age_aead_seal(key, zero_nonce, file_key, AGE_FILE_KEY_SIZE, body);
 }
 
 /* "-> ARGS" and the body in base64, 64 columns, ending with a short line. */
@@ -279,7 +268,7 @@ struct age_encryptor {
 	int err;          /* sticky: once failed, always failed */
 	uint64_t counter; /* chunks sealed so far */
 	uint64_t total;   /* bytes written */
-	struct chacha_poly1305_ctx aead;
+	uint8_t key[32];  /* payload key */
 	struct buf head; /* header and nonce, sent with the first chunk */
 	size_t plen;     /* plaintext held in pbuf */
 	uint8_t pbuf[AGE_CHUNK_SIZE];
@@ -291,7 +280,7 @@ static void encryptor_free(struct age_encryptor *e)
 	if (e == NULL)
 		return;
 	buf_free(&e->head);
-	wipe(&e->aead, sizeof e->aead);
+	wipe(e->key, sizeof e->key);
 	wipe(e->pbuf, sizeof e->pbuf);
 	free(e);
 }
@@ -322,7 +311,7 @@ static int encrypt_begin(struct age_encryptor **ep, int out_fd,
 	if (rc == 0)
 		rc = put_mac_and_nonce(&e->head, file_key, nonce);
 	if (rc == 0)
-		payload_key(file_key, nonce, &e->aead);
+		payload_key(file_key, nonce, e->key);
 	wipe(file_key, sizeof file_key);
 	if (rc < 0) {
 		encryptor_free(e);
@@ -396,13 +385,11 @@ int age_encrypt_begin_scrypt(struct age_encryptor **e, const char *password, siz
  * header, the first time): one system call per chunk. */
 static int seal_chunk(struct age_encryptor *e, const uint8_t *p, size_t len, int last)
 {
-	uint8_t nonce[CHACHA_POLY1305_NONCE_SIZE];
+	uint8_t nonce[AGE_AEAD_NONCE_SIZE];
 	int rc;
 
 	stream_nonce(nonce, e->counter, last);
-	chacha_poly1305_set_nonce(&e->aead, nonce);
-	chacha_poly1305_encrypt(&e->aead, len, e->cbuf, p);
-	chacha_poly1305_digest(&e->aead, AGE_TAG_SIZE, e->cbuf + len);
+	age_aead_seal(e->key, nonce, p, len, e->cbuf);
 	if (e->head.len > 0) {
 		rc = writev_all(e->fd, e->head.data, e->head.len, e->cbuf, len + AGE_TAG_SIZE);
 		e->total += e->head.len;
@@ -485,7 +472,7 @@ struct age_decryptor {
 	int err;  /* sticky error, reported once pbuf is drained */
 	int done; /* the final chunk verified */
 	uint64_t counter;
-	struct chacha_poly1305_ctx aead;
+	uint8_t key[32];   /* payload key */
 	size_t clen;       /* ciphertext already read into cbuf */
 	size_t ppos, plen; /* verified plaintext not yet returned */
 	uint8_t cbuf[AGE_ENC_CHUNK_SIZE];
@@ -496,7 +483,7 @@ void age_decrypt_end(struct age_decryptor *d)
 {
 	if (d == NULL)
 		return;
-	wipe(&d->aead, sizeof d->aead);
+	wipe(d->key, sizeof d->key);
 	wipe(d->pbuf, sizeof d->pbuf);
 	free(d);
 }
@@ -552,7 +539,7 @@ static int decrypt_begin(struct age_decryptor **dp, int fd, unwrap_fn unwrap, co
 		}
 		have += (size_t)r;
 	}
-	payload_key(file_key, d->cbuf, &d->aead);
+	payload_key(file_key, d->cbuf, d->key);
 	d->clen = have - AGE_NONCE_SIZE;
 	memmove(d->cbuf, d->cbuf + AGE_NONCE_SIZE, d->clen);
 	wipe(file_key, sizeof file_key);
@@ -613,13 +600,10 @@ int age_decrypt_begin_scrypt(struct age_decryptor **d, int in_fd, const char *pa
 
 static int open_chunk(struct age_decryptor *d, size_t n, int last)
 {
-	uint8_t nonce[CHACHA_POLY1305_NONCE_SIZE], tag[AGE_TAG_SIZE];
+	uint8_t nonce[AGE_AEAD_NONCE_SIZE];
 
 	stream_nonce(nonce, d->counter, last);
-	chacha_poly1305_set_nonce(&d->aead, nonce);
-	chacha_poly1305_decrypt(&d->aead, n - AGE_TAG_SIZE, d->pbuf, d->cbuf);
-	chacha_poly1305_digest(&d->aead, sizeof tag, tag);
-	return memeql_sec(tag, d->cbuf + n - AGE_TAG_SIZE, AGE_TAG_SIZE);
+	return age_aead_open(d->key, nonce, d->cbuf, n, d->pbuf) == 0;
 }
 
 /* Read, verify and decrypt the next chunk into pbuf. */

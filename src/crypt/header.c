@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <nettle/base64.h>
-#include <nettle/chacha-poly1305.h>
 #include <nettle/curve25519.h>
 #include <nettle/hkdf.h>
 #include <nettle/hmac.h>
@@ -299,24 +298,18 @@ int age_header_feed(struct age_header *h, const uint8_t *p, size_t n, size_t *us
 
 /* --- unwrapping -------------------------------------------------------- */
 
-static const uint8_t zero_nonce[CHACHA_POLY1305_NONCE_SIZE];
+static const uint8_t zero_nonce[AGE_AEAD_NONCE_SIZE];
 
 /* ChaCha20-Poly1305 with a zero nonce over a 16-byte file key. */
 static int unwrap_key(const uint8_t key[32], const uint8_t *body,
                       uint8_t file_key[AGE_FILE_KEY_SIZE])
 {
-	struct chacha_poly1305_ctx ctx;
-	uint8_t tag[AGE_TAG_SIZE], fk[AGE_FILE_KEY_SIZE];
+	uint8_t fk[AGE_FILE_KEY_SIZE];
 	int ok;
 
-	chacha_poly1305_set_key(&ctx, key);
-	chacha_poly1305_set_nonce(&ctx, zero_nonce);
-	chacha_poly1305_decrypt(&ctx, AGE_FILE_KEY_SIZE, fk, body);
-	chacha_poly1305_digest(&ctx, sizeof tag, tag);
-	ok = memeql_sec(tag, body + AGE_FILE_KEY_SIZE, AGE_TAG_SIZE);
+	ok = age_aead_open(key, zero_nonce, body, AGE_FILE_KEY_SIZE + AGE_TAG_SIZE, fk) == 0;
 	if (ok)
 		memcpy(file_key, fk, AGE_FILE_KEY_SIZE);
-	wipe(&ctx, sizeof ctx);
 	wipe(fk, sizeof fk);
 	return ok;
 }
