@@ -321,6 +321,8 @@ fail:
 	log_login(p, "upstream_failed", err);
 	(void)stream_puts(p->c, why);
 out:
+	if (p->up.fd >= 0)
+		wipe(p->up.s.wbuf, sizeof p->up.s.wbuf);   /* PASS / AUTH, sent */
 	if (cmd)
 		wipe(cmd, clen + mlen);
 	if (msg)

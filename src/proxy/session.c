@@ -56,10 +56,13 @@ static int get_b64(struct front *f)
 	return b64_decode(f->line, f->len, f->dec, sizeof f->dec, &f->dlen);
 }
 
+/* Credentials may sit in our copies and in the stream's input buffer
+ * (consumed, not yet overwritten): wipe them all. */
 static void forget(struct front *f)
 {
 	wipe(f->line, sizeof f->line);
 	wipe(f->dec, sizeof f->dec);
+	wipe(f->s.rbuf, f->s.rpos);
 }
 
 static int starttls(struct front *f)

@@ -613,6 +613,7 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 		rc = up_cmd(p, enc);
 	}
 out:
+	wipe(p->up.s.wbuf, sizeof p->up.s.wbuf);   /* the encoded credentials, sent */
 	if (msg)
 		wipe(msg, mlen + 1);
 	if (enc)
