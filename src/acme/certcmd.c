@@ -212,10 +212,11 @@ int acmecmd_import(struct app *a, int argc, char **argv)
 	if (optind < argc)
 		acmecmd_usage_error(a, "import: unexpected argument '%s'", argv[optind]);
 	if (p12 ? (cert || key) : !(cert && key))
-		acmecmd_usage_error(a, "import: give FILE.p12, or both --cert and --key%s", "");
+		acmecmd_usage_error(a, "import: give FILE.p12, or both --cert and --key");
 	if (pwfile && !p12)
-		acmecmd_usage_error(a, "import: --password-file is for a PKCS#12 file%s", "");
+		acmecmd_usage_error(a, "import: --password-file is for a PKCS#12 file");
 	app_load(a);
+	errno = 0; /* tells an unreadable file (66) from bad contents (65) */
 	if ((p12 ? load_p12(p12, pwfile, &k, &c, &e) : load_pem(cert, key, &k, &c, &e)) < 0) {
 		rc = errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR;
 		goto fail;
