@@ -318,7 +318,9 @@ static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3
 	goto out;
 fail:
 	st = -1;
-	log_login(p, "upstream_failed", err);
+	/* a stream failure (timeout, reset) says more than the step's name */
+	log_login(p, "upstream_failed", p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+						? stream_strerror(&p->up.s) : err);
 	(void)stream_puts(p->c, why);
 out:
 	if (p->up.fd >= 0)

@@ -673,7 +673,9 @@ static int up_open(struct sp *p, const char **why)
 		goto fail;
 	return 0;
 fail:
-	log_login(p, "upstream_failed", err);
+	/* a stream failure (timeout, reset) says more than the step's name */
+	log_login(p, "upstream_failed", p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+						? stream_strerror(&p->up.s) : err);
 	return -1;
 }
 

@@ -282,13 +282,27 @@ sctx2.load_cert_chain(ocrt, okey)
 fake_ca = FakeUpstream(t, "smtp", tls=sctx2)
 t.like(raw.auth(login(f"127.0.0.1:{fake_ca.port}")), "454", "upstream certificate from an unknown CA refused")
 t.ok(b"AUTH" not in fake_ca.received, "no credential sent to the unknown CA's server")
+
+# a trusted upstream by name: SNI sent, credentials relayed exactly, the
+# upstream's own refusal passed back
+sni = []
+sctx3 = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+sctx3.load_cert_chain(env.cert, env.key)
+sctx3.sni_callback = lambda sock, name, c: sni.append(name)
+fake_ok = FakeUpstream(t, "smtp", tls=sctx3)
+t.like(raw.auth(login(f"localhost:{fake_ok.port}")), "535 no", "upstream's refusal of the credentials passed on")
+t.is_(sni, ["localhost"], "SNI names the target server")
+sent_auth = [x for x in fake_ok.received.split(b"\r\n") if x.startswith(b"AUTH PLAIN ")]
+t.ok(len(sent_auth) == 1 and base64.b64decode(sent_auth[0][11:]) ==
+     b"\0" + USER.encode() + b"\0" + PASSWORD.encode(), "credentials relayed as remote user and password, over TLS only")
 raw.cmd("QUIT")
 t.like(env.log("msgw-proxy"), "result=upstream_failed", "refusals logged")
 
 # target allow-list (a second configuration)
 allow_conf = os.path.join(env.dir, "allow.conf")
 env_settings = dict(env.settings)
-env_settings["proxy.allowed_targets"] = ["*.allowed.test", "mail.example.org"]
+env_settings["proxy.allowed_targets"] = ["*.allowed.test", "mail.example.org", "localhost"]
+env_settings["proxy.reply_timeout"] = 2
 saved = env.config
 env.config = allow_conf
 env.write_config(env_settings)
@@ -300,8 +314,15 @@ raw = Raw(aport)
 raw.starttls()
 raw.cmd("EHLO raw.test")
 t.like(raw.auth(login(f"127.0.0.1:{fake.port}")), "535", "target outside proxy.allowed_targets refused")
-raw.cmd("QUIT")
 t.is_(fake.connections, 1, "the disallowed target was never contacted")
+# an upstream that accepts the connection and never says a word
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen(4)
+t.at_exit(silent.close)
+t.like(raw.auth(login(f"localhost:{silent.getsockname()[1]}")), "454", "silent upstream: temporary error")
+t.like(env.log("msgw-proxy-allow"), 'detail="timed out"', "after proxy.reply_timeout")
+raw.cmd("QUIT")
 
 # --- 7. disk full: temporary error, nothing sent upstream ---
 if can_mount_tmpfs():
