@@ -37,49 +37,62 @@ static int token_ok(const char *t)
 	return 1;
 }
 
-static int bind_listen(const char *addr, int port, struct acme_err *e)
+/* addr (an IPv4 or IPv6 literal; NULL or "" for all addresses) into ss. */
+static int make_addr(const char *addr, int port, int any_family, struct sockaddr_storage *ss,
+		     socklen_t *sl)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, one = 1, zero = 0, fam;
-
-	memset(&ss, 0, sizeof ss);
-	if (addr == NULL || *addr == '\0' || strchr(addr, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	memset(ss, 0, sizeof *ss);
+	if ((addr == NULL || *addr == '\0') ? any_family == AF_INET6 : strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons((uint16_t)port);
 		s6->sin6_addr = in6addr_any;
-		if (addr && *addr && inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
-			return aerr(e, "acme.challenge_address: '%s' is not an IP address", addr);
-		sl = sizeof *s6;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
-			return aerr(e, "acme.challenge_address: '%s' is not an IP address", addr);
-		sl = sizeof *s4;
+		*sl = sizeof *s6;
+		return addr && *addr && inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1 ? -1 : 0;
 	}
-	fam = ss.ss_family;
-	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 && fam == AF_INET6 && (addr == NULL || *addr == '\0')) {
-		/* No IPv6 on this host: all IPv4 addresses. */
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		memset(&ss, 0, sizeof ss);
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		sl = sizeof *s4;
-		fam = AF_INET;
-		fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	*sl = sizeof *s4;
+	return addr && *addr && inet_pton(AF_INET, addr, &s4->sin_addr) != 1 ? -1 : 0;
+}
+
+/* A listening socket, or -1 with errno. "All addresses" is one dual-stack
+ * IPv6 socket (IPv4 too), or IPv4 alone on a host without IPv6. */
+static int try_listen(const char *addr, int port, int family, int *bad_addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, zero = 0, saved;
+
+	*bad_addr = make_addr(addr, port, family, &ss, &sl) < 0;
+	if (*bad_addr)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return aerr(e, "challenge port: socket: %s", strerror(errno));
+		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fam == AF_INET6 && (addr == NULL || *addr == '\0'))
+	if (ss.ss_family == AF_INET6 && (addr == NULL || *addr == '\0'))
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) == 0 && listen(fd, 64) == 0)
+		return fd;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static int bind_listen(const char *addr, int port, struct acme_err *e)
+{
+	int bad = 0, fd = try_listen(addr, port, AF_INET6, &bad);
+
+	if (fd < 0 && !bad && (addr == NULL || *addr == '\0') &&
+	    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL))
+		fd = try_listen(addr, port, AF_INET, &bad);
+	if (bad)
+		return aerr(e, "acme.challenge_address: '%s' is not an IP address", addr);
+	if (fd < 0) {
 		int saved = errno;
-		close(fd);
 		return aerr(e, "cannot bind the challenge port %s:%d (acme.challenge_port): %s%s",
 			    addr && *addr ? addr : "*", port, strerror(saved),
 			    saved == EADDRINUSE ? " (another web server? use --webroot DIR)"

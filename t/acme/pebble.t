@@ -193,6 +193,12 @@ t.ok(rc != 0 and "could not connect to the challenge port" in err, "challenge po
      "renew fails and says so", err[-800:])
 unchanged("challenge port unreachable")
 
+env.write_config({**base, "acme.challenge_address": "not-an-address"})
+rc, out, err = run("renew", "--force")
+t.ok(rc != 0 and "acme.challenge_address: 'not-an-address' is not an IP address" in err,
+     "a bad acme.challenge_address is named", err[-600:])
+unchanged("a bad challenge address")
+
 # Failure: the CA refuses (an identifier pebble will not issue for); its
 # error document is reported.
 env.write_config(base)
