@@ -210,6 +210,21 @@ stored = {strip_trace(decrypt(x))[1] for x in copies()}
 t.ok(m3 in stored and m4 in stored and m5 in stored, "pipelined and BDAT messages recorded exactly")
 t.is_(len(copies()), 5, "five copies so far")
 
+# msgw-mbox export decrypts the same copies the age tool does
+pwfile = os.path.join(env.dir, "mbox.pw")
+with open(pwfile, "w") as fh:
+    fh.write(mb["password"])
+exp = os.path.join(env.dir, "export")
+r = env.run("msgw-mbox", "export", mb["id"], "--password-file", pwfile, "--maildir", exp)
+exported = set()
+for sub in ("new", "cur"):
+    d = os.path.join(exp, sub)
+    for x in (os.listdir(d) if os.path.isdir(d) else []):
+        with open(os.path.join(d, x), "rb") as fh:
+            exported.add(fh.read())
+t.ok(r.returncode == 0 and exported == {decrypt(x) for x in copies()},
+     "msgw-mbox export yields the same copies", r.stderr)
+
 # --- 4. upstream rejects the message: no copy ---
 s = smtplib.SMTP("127.0.0.1", port, timeout=30)
 s.starttls(context=ctx)
