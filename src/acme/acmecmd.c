@@ -2,13 +2,17 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "acme/client.h"
 #include "acme/cmd.h"
@@ -21,6 +25,29 @@
 #define MAX_NAMES 16
 #define LE_PRODUCTION "https://acme-v02.api.letsencrypt.org/directory"
 #define LE_STAGING "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+/* One issue or renew at a time (the timer and an operator may overlap):
+ * an exclusive lock on data_dir/acme/lock, held until exit. */
+static int take_lock(const struct config *cfg, struct acme_err *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int fd;
+
+	if (state_path(cfg, "", dir, sizeof dir, e) < 0 || state_path(cfg, "lock", path, sizeof path, e) < 0)
+		return -1;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return aerr(e, "%s: %s", dir, strerror(errno));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return aerr(e, "%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved = errno;
+		close(fd);
+		return aerr(e, "%s: %s", path,
+			    saved == EWOULDBLOCK ? "another msgw-acme issue or renew is running" : strerror(saved));
+	}
+	return fd;
+}
 
 /* The account key under data_dir/acme/, made on first use. */
 static int account_key(const struct config *cfg, struct akey **k, struct acme_err *e)
@@ -180,7 +207,7 @@ int acmecmd_issue(struct app *a, int argc, char **argv)
 	const char *names[MAX_NAMES];
 	struct order_opts o;
 	struct acme_err e;
-	int opt, no_check = 0;
+	int opt, no_check = 0, lock = -1, rc = EX_OK;
 
 	memset(&o, 0, sizeof o);
 	opterr = 0;
@@ -206,11 +233,14 @@ int acmecmd_issue(struct app *a, int argc, char **argv)
 	o.profile = a->cfg.acme.profile;
 	o.bind_addr = a->cfg.acme.challenge_address;
 	o.port = a->cfg.acme.challenge_port;
-	if (obtain(&a->cfg, &o, want_staging(&a->cfg, no_check), 0, "issued", &e) < 0) {
+	if ((lock = take_lock(&a->cfg, &e)) < 0 ||
+	    obtain(&a->cfg, &o, want_staging(&a->cfg, no_check), 0, "issued", &e) < 0) {
 		fprintf(stderr, "msgw-acme: issue: %s\n", e.msg);
-		return 1;
+		rc = 1;
 	}
-	return EX_OK;
+	if (lock >= 0)
+		close(lock);
+	return rc;
 }
 
 /* The names to renew: those msgw-acme issued the certificate for. */
@@ -287,7 +317,7 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 	struct order_opts o;
 	struct acme_err e;
 	json_t *m = NULL;
-	int opt, force = 0, rc = 1;
+	int opt, force = 0, lock = -1, rc = 1;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -301,6 +331,8 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 		acmecmd_usage_error(a, "renew: unexpected argument '%s'", argv[optind]);
 	app_load(a);
 	memset(&o, 0, sizeof o);
+	if ((lock = take_lock(&a->cfg, &e)) < 0)
+		goto fail;
 	if (read_current(&a->cfg, &info, &e) < 0 || managed_names(&a->cfg, &info, &m, names, &o.n, &e) < 0)
 		goto fail;
 	if (!force)
@@ -323,6 +355,8 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 fail:
 	fprintf(stderr, "msgw-acme: renew: %s\n", e.msg);
 out:
+	if (lock >= 0)
+		close(lock);
 	json_decref(m);
 	return rc;
 }

@@ -5,6 +5,7 @@
 # the chain verifies against pebble's root, status, renew not due (nothing
 # changes), renew when due (faketime), --force, --webroot, and failure paths
 # (challenge port in use, CA unreachable, CA error) that keep the old pair.
+import fcntl
 import json
 import os
 import socket
@@ -192,6 +193,14 @@ rc, out, err = run("renew", "--force")
 t.ok(rc != 0 and "could not connect to the challenge port" in err, "challenge port unreachable for the CA: "
      "renew fails and says so", err[-800:])
 unchanged("challenge port unreachable")
+
+# Another issue/renew is running (holds the lock): refused, nothing changes.
+with open(os.path.join(env.data_dir, "acme", "lock"), "a") as lk:
+    fcntl.flock(lk, fcntl.LOCK_EX)
+    rc, out, err = run("renew", "--force")
+    fcntl.flock(lk, fcntl.LOCK_UN)
+t.ok(rc != 0 and "another msgw-acme issue or renew is running" in err, "one issue/renew at a time", err[-600:])
+unchanged("a concurrent run")
 
 env.write_config({**base, "acme.challenge_address": "not-an-address"})
 rc, out, err = run("renew", "--force")
