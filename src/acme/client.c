@@ -313,7 +313,8 @@ int acme_account(struct acme *a, const char *email, struct acme_err *e)
 		goto out;
 	}
 	snprintf(a->kid, sizeof a->kid, "%s", r.location);
-	log_info("event=account status=%s", json_string_value(json_object_get(acct, "status")) ?: "?");
+	log_info("event=account status=%s terms=%s", json_string_value(json_object_get(acct, "status")) ?: "?",
+		 json_string_value(json_object_get(json_object_get(a->dir, "meta"), "termsOfService")) ?: "-");
 	rc = 0;
 out:
 	free(payload);
