@@ -135,6 +135,12 @@ def unchanged(what):
     t.ok(read(cert) == current and read(key) == current_key, f"old certificate and key still in place after: {what}")
 
 
+rc, out, err = run("issue", "--no-staging-check", "--domain", "a.acme.test", "--domain", "b.acme.test")
+san = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-ext", "subjectAltName"], capture_output=True,
+                     text=True).stdout
+t.ok(rc == 0 and "DNS:a.acme.test" in san and "DNS:b.acme.test" in san, "one certificate for two --domain names",
+     (err[-600:], san))
+
 # A newcomer's configuration: domain and acme.directory (and the test CA);
 # the default staging directory (Let's Encrypt's) is not used with pebble.
 newcomer = {k: v for k, v in base.items() if k != "acme.staging_directory"}
