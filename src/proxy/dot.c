@@ -53,10 +53,17 @@ static size_t scan(struct dot *d, const unsigned char *buf, size_t n, int *done)
 		unsigned char c = buf[i];
 
 		switch (d->st) {
-		case D_MID:
-			if (c == '\n')
-				d->st = D_BOL;
+		case D_MID: {
+			/* most bytes are inside lines: jump to the line's end */
+			const unsigned char *nl = memchr(buf + i, '\n', n - i);
+			if (nl == NULL) {
+				i = n - 1;
+				break;
+			}
+			i = (size_t)(nl - buf);
+			d->st = D_BOL;
 			break;
+		}
 		case D_BOL:
 			if (c == '.') {
 				out_tee(d, buf + tseg, i - tseg);
