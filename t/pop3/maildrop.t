@@ -172,6 +172,17 @@ time.sleep(0.2)
 t.ok(os.path.exists(path), "the damaged message's file stays")
 t.like(env.log("pop3s"), "event=decrypt_failed", "the damaged message is logged")
 
+# Login pipelined with the commands after it (the password wipe must
+# spare what is still unread).
+c = Raw(sport, env.ca, implicit=True)
+c.line()
+c.send(f"USER {mbid}\r\nPASS {pw}\r\nSTAT\r\nNOOP\r\nQUIT\r\n")
+answers = [c.line() for _ in range(5)]
+t.ok(all(a and a.startswith("+OK") for a in answers), "USER, PASS, STAT, NOOP, QUIT pipelined: all answered",
+     answers)
+c.close()
+time.sleep(0.2)
+
 # A session killed outright leaves its lock behind; the next login finds
 # it stale (its process is gone) and gets in.
 c, r = session()
