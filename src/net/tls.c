@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf/conf.h"
 #include "net/tls.h"
@@ -75,6 +76,23 @@ static int handshake(struct stream *s, struct tls_conn *t, int timeout_s)
 	return 0;
 }
 
+/* msgw-acme installs a new pair by two renames: a connection that lands
+ * between them sees a key that does not match the certificate. Such a
+ * mismatch is retried briefly instead of failing the handshake. */
+static int load_pair(gnutls_certificate_credentials_t cred, const char *cert, const char *key)
+{
+	int rc = GNUTLS_E_CERTIFICATE_KEY_MISMATCH;
+
+	for (int i = 0; i < 5 && rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH; i++) {
+		if (i > 0) {
+			struct timespec ts = { 0, 20 * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		rc = gnutls_certificate_set_x509_key_file2(cred, cert, key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	}
+	return rc;
+}
+
 int tls_server_start(struct stream *s, const struct config *cfg)
 {
 	struct tls_conn *t;
@@ -93,8 +111,7 @@ int tls_server_start(struct stream *s, const struct config *cfg)
 	}
 	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
 		goto fail;
-	rc = gnutls_certificate_set_x509_key_file2(t->cred, cfg->tls.cert, cfg->tls.key,
-						   GNUTLS_X509_FMT_PEM, NULL, 0);
+	rc = load_pair(t->cred, cfg->tls.cert, cfg->tls.key);
 	if (rc < 0) {
 		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.cert,
 				 cfg->tls.key, gnutls_strerror(rc));
