@@ -154,7 +154,7 @@ static int cmd_stls(struct pop3 *p, char *args)
 		return -1;
 	}
 	p->user[0] = '\0';   /* RFC 2595: forget what came before TLS */
-	log_debug("event=tls %s", tls_describe(&p->s, desc, sizeof desc));
+	log_debug("event=tls tls=\"%s\"", tls_describe(&p->s, desc, sizeof desc));
 	return 0;
 }
 
