@@ -8,7 +8,7 @@ if [ ! -x "$f" ]; then
 	echo "ok 1 # SKIP $f not built (configure --enable-fuzzing)"
 	exit 0
 fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/msgw-fuzz-store.XXXXXX") || exit 1
+dir=$(mktemp -d -p "${TMPDIR:-/tmp}") || exit 1
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/corpus"
 printf '\0001700000000.R0123456789abcdefP42.host,S=120,W=99:2,S' >"$dir/corpus/name"
