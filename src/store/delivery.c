@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "store/internal.h"
-#include "util/log.h"
 #include "util/path.h"
 
 #define TMP_CLEAN_LIMIT 1000
