@@ -127,5 +127,10 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	       mb.id, mb.id, c->app.cfg.domain, mb.name, mb.description,
 	       mb.suspended ? "suspended" : "active", created, (unsigned long long)s.messages,
 	       (unsigned long long)s.bytes, oldest);
+	{
+		char holder[128];
+		if (store_lock_holder(&mb, holder, sizeof holder))
+			printf("locked by:   %s (a POP3 session, or left by a crash)\n", holder);
+	}
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }

@@ -73,6 +73,10 @@ struct store_msgfile {
 int store_mailbox_files(const struct mailbox *mb, size_t max, struct store_msgfile **v, size_t *n);
 void store_msgfiles_free(struct store_msgfile *v, size_t n);
 
+/* Who holds the maildrop lock of mb: "host pid" into out and 1, or 0
+ * when it is free. */
+int store_lock_holder(const struct mailbox *mb, char *out, size_t size);
+
 /* When running as root, become the owner (uid and gid) of data_dir, so
  * root never leaves files the service user cannot read. No-op otherwise. */
 int store_become_owner(const char *data_dir);

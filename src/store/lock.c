@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "crypt/age.h"
+#include "store/admin.h"
 #include "store/internal.h"
 #include "util/path.h"
 
@@ -132,6 +133,28 @@ out:
 	unlink(tmp);
 	errno = saved;
 	return rc;
+}
+
+int store_lock_holder(const struct mailbox *mb, char *out, size_t size)
+{
+	char path[PATH_MAX], buf[160], host[64];
+	long pid;
+	ssize_t n;
+	int fd;
+
+	if (path_join(path, sizeof path, mb->dir, STORE_LOCK_NAME) < 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (sscanf(buf, "%63s %ld", host, &pid) == 2)
+		snprintf(out, size, "%s %ld", host, pid);
+	else
+		snprintf(out, size, "unreadable lock file");
+	return 1;
 }
 
 /* Remove the lock only while it is still ours (its text is our token). */

@@ -230,6 +230,8 @@ with open(lock, "w") as f:
 mbox("edit", b_id, "--status", "suspended")
 rc, out, err = mbox("delete", b_id)
 t.ok(rc == 75 and "in use" in err, "delete: refused while the maildrop is locked, exit 75")
+rc, out, err = mbox("show", b_id)
+t.ok(rc == 0 and "locked by:   other-host.example 1" in out, "show: names the holder of the maildrop lock", out)
 os.unlink(lock)
 
 old_pub = open(os.path.join(env.data_dir, "mailboxes", b_id, "identity.pub")).read()
