@@ -8,7 +8,7 @@ if [ ! -x "$f" ]; then
 	echo "ok 1 # SKIP $f not built (configure --enable-fuzzing)"
 	exit 0
 fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/msgw-fuzz-smtp.XXXXXX") || exit 1
+dir=$(mktemp -d -p "${TMPDIR:-/tmp}") || exit 1
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/corpus"
 printf '\000MAIL FROM:<a@b.example> SIZE=100 BODY=8BITMIME SMTPUTF8\r\n' >"$dir/corpus/mail"
