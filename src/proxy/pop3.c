@@ -31,6 +31,8 @@ struct pp {
 	char line[POP_LINE];      /* the upstream's last status line, CR LF */
 	size_t len;
 	struct tee tee;
+	struct committer cm;
+	char cm_uid[UIDL_MAX + 1];
 	int quit_sent;
 };
 
@@ -118,6 +120,23 @@ static void log_message(struct pp *p, const char *uid, const char *result)
 		p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
 }
 
+/* Wait for the previous copy's commit (see committer_start) and log it:
+ * a failure loudly, since the client has the message but the archive not. */
+static void commit_wait(struct pp *p)
+{
+	struct committer *c = &p->cm;
+
+	if (!committer_wait(c))
+		return;
+	log_msg(c->rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR,
+		"event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
+		p->t.mailbox, p->t.host, p->cm_uid, (unsigned long long)c->tee.bytes,
+		c->rc == 0 ? "stored" : "not_recorded", c->rc ? " error=" : "",
+		c->rc ? strerror(c->tee.err) : "");
+	if (c->seen_rc)
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(c->seen_rc));
+}
+
 /* RETR n: 0 to go on, -1 when the session must end. */
 static int do_retr(struct pp *p, const char *cmdline)
 {
@@ -141,6 +160,8 @@ static int do_retr(struct pp *p, const char *cmdline)
 	}
 	if (uid) {
 		seen_key(p->account, uid, key);
+		if (p->cm.running && strcmp(p->cm.key, key) == 0)
+			commit_wait(p);   /* the same message, its copy still being committed */
 		seen = seen_has(p->box.mb.dir, key);
 		if (seen < 0) {
 			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(errno));
@@ -155,9 +176,9 @@ static int do_retr(struct pp *p, const char *cmdline)
 		rc = 0;
 		goto out;
 	}
-	if (!seen && (copy_header(p, uid, &h) < 0 ||
-		      tee_begin(&p->tee, &p->box, h.data, h.len, (uint64_t)p->cfg->smtp.max_message_size) < 0))
-		log_message(p, uid, "not_recorded");
+	/* a copy that cannot be started is logged below, with the others */
+	if (!seen && copy_header(p, uid, &h) == 0)
+		(void)tee_begin(&p->tee, &p->box, h.data, h.len, (uint64_t)p->cfg->smtp.max_message_size);
 	if (!require || seen)
 		(void)stream_write(p->c, p->line, p->len);
 	dot_relay(&p->up.s, require && !seen ? sink_buf : sink_stream,
@@ -167,10 +188,13 @@ static int do_retr(struct pp *p, const char *cmdline)
 		tee_abort(&p->tee);
 		goto out;
 	}
-	if (!require && !seen)
-		(void)stream_flush(p->c);   /* the client has it all: commit meanwhile */
 	if (seen) {
 		log_message(p, uid, "already_stored");
+	} else if (!require && !dr.tee_err && tee_active(&p->tee) && !dr.fwd_err) {
+		/* the client has the message: commit while it asks for more */
+		commit_wait(p);
+		snprintf(p->cm_uid, sizeof p->cm_uid, "%s", uid ? uid : "unknown");
+		committer_start(&p->cm, &p->tee, uid ? key : NULL);
 	} else if (dr.tee_err || !tee_active(&p->tee) || dr.fwd_err || tee_commit(&p->tee) < 0) {
 		tee_abort(&p->tee);
 		if (!dr.tee_err && p->tee.err == 0 && dr.fwd_err)
@@ -230,6 +254,7 @@ static void relay(struct pp *p)
 		chomp(line, &n);
 		if (verb_is(line, "QUIT")) {
 			p->quit_sent = 1;
+			commit_wait(p);   /* every copy is in place before +OK */
 			if (up_cmd(p, "QUIT") >= 0)
 				(void)stream_write(p->c, p->line, p->len);
 			else
@@ -391,6 +416,7 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
 	stream_set_timeout(client, p->cfg->pop3.idle_timeout * 1000);
 	relay(p);
 out:
+	commit_wait(p);
 	if (p->up.fd >= 0 && !p->quit_sent) {
 		(void)stream_puts(&p->up.s, "QUIT\r\n");
 		(void)stream_flush(&p->up.s);

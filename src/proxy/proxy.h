@@ -2,6 +2,7 @@
 #ifndef MSGW_PROXY_PROXY_H
 #define MSGW_PROXY_PROXY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -83,6 +84,25 @@ int tee_ready(struct tee *t);
 int tee_commit(struct tee *t);
 void tee_abort(struct tee *t);
 int tee_active(const struct tee *t);
+
+/* A copy's commit (finish the encryption, fsync, rename, fsync new/) in
+ * a thread of its own, so it overlaps with relaying the next message
+ * instead of holding up the session. One at a time: start waits for the
+ * previous one. With a seen key, the key is added to the mailbox's seen
+ * index once the copy is committed. */
+struct committer {
+	pthread_t th;
+	int running, threaded;
+	int rc;                 /* of tee_commit, once waited for */
+	int seen_rc;            /* of seen_add, 0 when there was none */
+	struct tee tee;         /* owned by the thread while running */
+	char key[33];           /* SEEN_KEY_LEN + 1; "" for none */
+	size_t nrcpt;           /* for the caller's log line */
+};
+/* Takes over *t (t->d is NULL afterwards). */
+void committer_start(struct committer *c, struct tee *t, const char *seen_key);
+/* 1 when a commit was waited for (then see rc, seen_rc, tee), else 0. */
+int committer_wait(struct committer *c);
 
 /* --- seen.c: upstream UIDLs already recorded, per mailbox --- */
 #define SEEN_KEY_LEN 32

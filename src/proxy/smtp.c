@@ -54,6 +54,7 @@ struct sp {
 	struct buf from, rcpts;
 	size_t nrcpt;
 	struct tee tee;
+	struct committer cm;
 	struct reply r;
 	struct ent g[GROUP_MAX];
 };
@@ -249,17 +250,31 @@ static void log_message(struct sp *p, const char *result)
 		 p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
 }
 
-/* The upstream accepted the message: make the copy permanent. */
-static void finish_copy(struct sp *p)
+/* Wait for the previous copy's commit (see committer_start) and log it. */
+static void commit_wait(struct sp *p)
 {
-	if (tee_commit(&p->tee) == 0) {
-		log_message(p, "stored");
+	struct committer *c = &p->cm;
+
+	if (!committer_wait(c))
+		return;
+	if (c->rc == 0) {
+		log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu result=stored",
+			 p->t.mailbox, p->t.host, (unsigned long long)c->tee.bytes, c->nrcpt);
 		return;
 	}
 	/* The upstream has the message already; a 4xx now would make the
 	 * client send it twice. Say so loudly instead. */
 	log_error("event=proxy_copy_lost proto=smtp mailbox=%s target=%s error=\"%s\"",
-		  p->t.mailbox, p->t.host, strerror(p->tee.err));
+		  p->t.mailbox, p->t.host, strerror(c->tee.err));
+}
+
+/* The upstream accepted the message: make the copy permanent, in the
+ * background, while the client gets the reply and goes on. */
+static void finish_copy(struct sp *p)
+{
+	commit_wait(p);
+	p->cm.nrcpt = p->nrcpt;
+	committer_start(&p->cm, &p->tee, NULL);
 }
 
 /* After the upstream's 354: the message from the client, teed. */
@@ -554,6 +569,7 @@ static int run_group(struct sp *p, size_t n)
 		}
 		if (e->kind == E_QUIT) {
 			p->quit_sent = 1;
+			commit_wait(p);   /* every copy is in place before 221 */
 			client_reply(p, p->r.text);
 			return 1;
 		}
@@ -759,6 +775,7 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 	rc = PROXY_FINISHED;
 	relay(p);
 out:
+	commit_wait(p);
 	up_quit(p);
 	tee_abort(&p->tee);
 	buf_free(&p->from);

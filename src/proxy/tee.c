@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -113,4 +114,36 @@ int tee_ready(struct tee *t)
 	t->err = ENOSPC;
 	tee_abort(t);
 	return -1;
+}
+
+static void *commit_main(void *arg)
+{
+	struct committer *c = arg;
+
+	c->rc = tee_commit(&c->tee);
+	c->seen_rc = 0;
+	if (c->rc == 0 && c->key[0] && seen_add(c->tee.dir, c->key) < 0)
+		c->seen_rc = errno ? errno : EIO;
+	return NULL;
+}
+
+int committer_wait(struct committer *c)
+{
+	if (!c->running)
+		return 0;
+	if (c->threaded)
+		pthread_join(c->th, NULL);
+	c->running = 0;
+	return 1;
+}
+
+void committer_start(struct committer *c, struct tee *t, const char *seen_key)
+{
+	c->tee = *t;
+	t->d = NULL;
+	snprintf(c->key, sizeof c->key, "%s", seen_key ? seen_key : "");
+	c->threaded = pthread_create(&c->th, NULL, commit_main, c) == 0;
+	if (!c->threaded)   /* no thread to be had: commit right here */
+		(void)commit_main(c);
+	c->running = 1;
 }
