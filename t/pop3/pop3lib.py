@@ -3,6 +3,7 @@ implicit TLS), mailbox creation through msgw-mbox, and putting messages
 into a mailbox's Maildir with the stock age tool."""
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -63,14 +64,17 @@ class Raw:
             pass
 
 
+VALGRIND_ERR = re.compile(r"==\d+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|Mismatched)")
+
+
 def sanitizer_clean(t, env):
-    """No AddressSanitizer/UBSan report in any server log of this test."""
+    """No AddressSanitizer/UBSan (or valgrind) report in any server log."""
     bad = []
     for n in os.listdir(env.dir):
         if n.endswith(".log"):
             with open(os.path.join(env.dir, n), errors="replace") as f:
                 text = f.read()
-            if "Sanitizer" in text or "runtime error:" in text:
+            if "Sanitizer" in text or "runtime error:" in text or VALGRIND_ERR.search(text):
                 bad.append(n)
     t.ok(not bad, "no sanitizer report in the server logs", bad)
 
