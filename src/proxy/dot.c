@@ -82,7 +82,7 @@ static size_t scan(struct dot *d, const unsigned char *buf, size_t n, int *done)
 				d->st = D_DOTCR;
 				break;
 			}
-			out_fwd(d, ".", 1);   /* a stuffing dot: forwarded, not content */
+			out_fwd(d, ".", 1); /* a stuffing dot: forwarded, not content */
 			d->st = D_MID;
 			break;
 		case D_DOTCR:
@@ -99,10 +99,10 @@ static size_t scan(struct dot *d, const unsigned char *buf, size_t n, int *done)
 	return n;
 }
 
-void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx,
-	       int hold_end, struct dot_result *r)
+void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx, int hold_end,
+               struct dot_result *r)
 {
-	struct dot d = { D_BOL, hold_end, fwd, tee, fctx, tctx, r };
+	struct dot d = {D_BOL, hold_end, fwd, tee, fctx, tctx, r};
 	int done = 0;
 
 	memset(r, 0, sizeof *r);
@@ -111,7 +111,7 @@ void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tc
 
 		if (stream_pending(in) == 0) {
 			char none;
-			(void)stream_read(in, &none, 0);   /* fills the buffer, consumes nothing */
+			(void)stream_read(in, &none, 0); /* fills the buffer, consumes nothing */
 			if (stream_pending(in) == 0) {
 				r->in_err = 1;
 				return;

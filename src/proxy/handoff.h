@@ -31,15 +31,14 @@ int proxy_login_wanted(const char *login);
 
 /* SMTP: after AUTH PLAIN or AUTH LOGIN on TLS. The reply to AUTH is the
  * upstream's own (235 on success) or the proxy's refusal. */
-int proxy_smtp_takeover(struct stream *client, const struct frontend *fe,
-			const char *login, const char *password, size_t plen);
+int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
+                        const char *password, size_t plen);
 
 /* How the POP3 client authenticated: the same method is used upstream. */
 enum proxy_pop3_auth { PROXY_POP3_USER_PASS = 0, PROXY_POP3_SASL_PLAIN = 1 };
 
 /* POP3: after USER+PASS or AUTH PLAIN on TLS. */
-int proxy_pop3_takeover(struct stream *client, const struct frontend *fe,
-			const char *login, const char *password, size_t plen,
-			enum proxy_pop3_auth how);
+int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *login,
+                        const char *password, size_t plen, enum proxy_pop3_auth how);
 
 #endif

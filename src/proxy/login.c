@@ -91,7 +91,7 @@ int proxy_login_parse(const char *login, struct proxy_target *t, const char **wh
 		;
 	if (mid == login)
 		return -1;
-	mid--;   /* the second-to-last '%' */
+	mid--; /* the second-to-last '%' */
 	ulen = (size_t)(mid - login);
 	if (ulen == 0 || ulen >= sizeof t->user) {
 		*why = "remote user name missing or too long";
@@ -123,7 +123,7 @@ static int pattern_match(const char *pat, const char *host)
 	if (strcmp(pat, "*") == 0)
 		return 1;
 	if (strncmp(pat, "*.", 2) == 0) {
-		pl = strlen(pat + 1);   /* ".example.com" */
+		pl = strlen(pat + 1); /* ".example.com" */
 		return hl > pl && strcasecmp(host + hl - pl, pat + 1) == 0;
 	}
 	return strcasecmp(pat, host) == 0;

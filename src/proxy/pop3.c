@@ -18,7 +18,7 @@
 #include "util/wipe.h"
 
 #define POP_LINE 1024
-#define UIDL_MAX 70   /* RFC 1939 7 */
+#define UIDL_MAX 70 /* RFC 1939 7 */
 
 struct pp {
 	struct stream *c;
@@ -28,7 +28,7 @@ struct pp {
 	struct proxy_target t;
 	struct proxy_box box;
 	char account[PROXY_USER_MAX + PROXY_HOST_MAX + 2];
-	char line[POP_LINE];      /* the upstream's last status line, CR LF */
+	char line[POP_LINE]; /* the upstream's last status line, CR LF */
 	size_t len;
 	struct tee tee;
 	struct committer cm;
@@ -79,8 +79,8 @@ static void log_login(struct pp *p, const char *result, const char *detail)
 	char u[PROXY_USER_MAX + 8], d[200];
 
 	log_info("event=proxy_login proto=pop3 user=%s target=%s:%s mailbox=%s result=%s%s%s",
-		 log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
-		 detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+	         log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
+	         detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
 }
 
 /* "+OK n uid": the uid, or NULL. */
@@ -107,17 +107,19 @@ static int copy_header(struct pp *p, const char *uid, struct buf *h)
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	return buf_appendf(h, "X-Msgw-Proxy: retrieved; server=%s; user=%s;\r\n\tuidl=%s;\r\n\t%s\r\n",
-			   p->t.host, p->t.user, uid ? uid : "unknown", date);
+	return buf_appendf(h,
+	                   "X-Msgw-Proxy: retrieved; server=%s; user=%s;\r\n\tuidl=%s;\r\n\t%s\r\n",
+	                   p->t.host, p->t.user, uid ? uid : "unknown", date);
 }
 
 static void log_message(struct pp *p, const char *uid, const char *result)
 {
-	log_msg(strcmp(result, "stored") == 0 || strcmp(result, "already_stored") == 0 ? LOG_LVL_INFO
-											 : LOG_LVL_ERROR,
-		"event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
-		p->t.mailbox, p->t.host, uid ? uid : "unknown", (unsigned long long)p->tee.bytes, result,
-		p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
+	log_msg(
+	    strcmp(result, "stored") == 0 || strcmp(result, "already_stored") == 0 ? LOG_LVL_INFO
+	                                                                           : LOG_LVL_ERROR,
+	    "event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
+	    p->t.mailbox, p->t.host, uid ? uid : "unknown", (unsigned long long)p->tee.bytes,
+	    result, p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
 }
 
 /* Wait for the previous copy's commit (see committer_start) and log it:
@@ -128,13 +130,15 @@ static void commit_wait(struct pp *p)
 
 	if (!committer_wait(c))
 		return;
-	log_msg(c->rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR,
-		"event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
-		p->t.mailbox, p->t.host, p->cm_uid, (unsigned long long)c->tee.bytes,
-		c->rc == 0 ? "stored" : "not_recorded", c->rc ? " error=" : "",
-		c->rc ? strerror(c->tee.err) : "");
+	log_msg(
+	    c->rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR,
+	    "event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
+	    p->t.mailbox, p->t.host, p->cm_uid, (unsigned long long)c->tee.bytes,
+	    c->rc == 0 ? "stored" : "not_recorded", c->rc ? " error=" : "",
+	    c->rc ? strerror(c->tee.err) : "");
 	if (c->seen_rc)
-		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(c->seen_rc));
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+		            strerror(c->seen_rc));
 }
 
 /* RETR n: 0 to go on, -1 when the session must end. */
@@ -161,10 +165,11 @@ static int do_retr(struct pp *p, const char *cmdline)
 	if (uid) {
 		seen_key(p->account, uid, key);
 		if (p->cm.running && strcmp(p->cm.key, key) == 0)
-			commit_wait(p);   /* the same message, its copy still being committed */
+			commit_wait(p); /* the same message, its copy still being committed */
 		seen = seen_has(p->box.mb.dir, key);
 		if (seen < 0) {
-			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(errno));
+			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+			            strerror(errno));
 			seen = 0;
 		}
 	}
@@ -178,12 +183,13 @@ static int do_retr(struct pp *p, const char *cmdline)
 	}
 	/* a copy that cannot be started is logged below, with the others */
 	if (!seen && copy_header(p, uid, &h) == 0)
-		(void)tee_begin(&p->tee, &p->box, h.data, h.len, (uint64_t)p->cfg->smtp.max_message_size);
+		(void)tee_begin(&p->tee, &p->box, h.data, h.len,
+		                (uint64_t)p->cfg->smtp.max_message_size);
 	if (!require || seen)
 		(void)stream_write(p->c, p->line, p->len);
 	dot_relay(&p->up.s, require && !seen ? sink_buf : sink_stream,
-		  require && !seen ? (void *)&hold : (void *)p->c,
-		  tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0, &dr);
+	          require && !seen ? (void *)&hold : (void *)p->c,
+	          tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0, &dr);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
 		goto out;
@@ -201,11 +207,13 @@ static int do_retr(struct pp *p, const char *cmdline)
 			p->tee.err = EFBIG;
 		log_message(p, uid, "not_recorded");
 		if (require)
-			(void)stream_puts(p->c, "-ERR [SYS/TEMP] The gateway could not record a copy of this message\r\n");
+			(void)stream_puts(p->c, "-ERR [SYS/TEMP] The gateway could not record a "
+			                        "copy of this message\r\n");
 	} else {
 		log_message(p, uid, "stored");
 		if (uid && seen_add(p->box.mb.dir, key) < 0)
-			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox, strerror(errno));
+			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+			            strerror(errno));
 		if (require) {
 			(void)stream_write(p->c, p->line, p->len);
 			(void)stream_write(p->c, hold.data, hold.len);
@@ -234,8 +242,8 @@ static int multiline(const char *cmd)
 
 static void relay(struct pp *p)
 {
-	static const char *const known[] = { "STAT", "LIST", "UIDL", "TOP", "DELE", "NOOP", "RSET",
-					     "CAPA", "LAST", NULL };
+	static const char *const known[] = {"STAT", "LIST", "UIDL", "TOP",  "DELE",
+	                                    "NOOP", "RSET", "CAPA", "LAST", NULL};
 	char line[POP_LINE];
 	size_t n;
 
@@ -254,7 +262,7 @@ static void relay(struct pp *p)
 		chomp(line, &n);
 		if (verb_is(line, "QUIT")) {
 			p->quit_sent = 1;
-			commit_wait(p);   /* every copy is in place before +OK */
+			commit_wait(p); /* every copy is in place before +OK */
 			if (up_cmd(p, "QUIT") >= 0)
 				(void)stream_write(p->c, p->line, p->len);
 			else
@@ -270,10 +278,11 @@ static void relay(struct pp *p)
 			;
 		if (*k == NULL) {
 			(void)stream_puts(p->c, verb_is(line, "USER") || verb_is(line, "PASS") ||
-							verb_is(line, "AUTH") || verb_is(line, "APOP") ||
-							verb_is(line, "STLS")
-						? "-ERR Already authenticated\r\n"
-						: "-ERR Unknown command\r\n");
+			                                verb_is(line, "AUTH") ||
+			                                verb_is(line, "APOP") ||
+			                                verb_is(line, "STLS")
+			                            ? "-ERR Already authenticated\r\n"
+			                            : "-ERR Unknown command\r\n");
 			continue;
 		}
 		if ((st = up_cmd(p, line)) < 0)
@@ -312,7 +321,8 @@ static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3
 		snprintf(err, sizeof err, "STLS refused");
 		if (up_cmd(p, "STLS") != 1)
 			goto fail;
-		why = "-ERR [SYS/TEMP] Target server's TLS certificate not trusted or TLS failed\r\n";
+		why =
+		    "-ERR [SYS/TEMP] Target server's TLS certificate not trusted or TLS failed\r\n";
 		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 			goto fail;
 	}
@@ -338,18 +348,20 @@ static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3
 				goto fail;
 		}
 	}
-	(void)stream_write(p->c, p->line, p->len);   /* the upstream's verdict */
+	(void)stream_write(p->c, p->line, p->len); /* the upstream's verdict */
 	log_login(p, st == 1 ? "ok" : "rejected_by_target", NULL);
 	goto out;
 fail:
 	st = -1;
 	/* a stream failure (timeout, reset) says more than the step's name */
-	log_login(p, "upstream_failed", p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
-						? stream_strerror(&p->up.s) : err);
+	log_login(p, "upstream_failed",
+	          p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+	              ? stream_strerror(&p->up.s)
+	              : err);
 	(void)stream_puts(p->c, why);
 out:
 	if (p->up.fd >= 0)
-		wipe(p->up.s.wbuf, sizeof p->up.s.wbuf);   /* PASS / AUTH, sent */
+		wipe(p->up.s.wbuf, sizeof p->up.s.wbuf); /* PASS / AUTH, sent */
 	if (cmd)
 		wipe(cmd, clen + mlen);
 	if (msg)
@@ -381,17 +393,20 @@ static const char *check_login(struct pp *p, const char *login)
 	}
 	if (box_open(&p->box, p->cfg, p->t.mailbox) < 0) {
 		int e = errno;
-		log_login(p, e == ENOENT ? "unknown_mailbox" : e == EPERM ? "mailbox_suspended" : "store_error",
-			  e == ENOENT || e == EPERM ? NULL : strerror(e));
-		return e == ENOENT ? "-ERR [AUTH] Unknown gateway mailbox\r\n"
+		log_login(p,
+		          e == ENOENT  ? "unknown_mailbox"
+		          : e == EPERM ? "mailbox_suspended"
+		                       : "store_error",
+		          e == ENOENT || e == EPERM ? NULL : strerror(e));
+		return e == ENOENT  ? "-ERR [AUTH] Unknown gateway mailbox\r\n"
 		       : e == EPERM ? "-ERR [SYS/TEMP] Gateway mailbox suspended\r\n"
-				    : "-ERR [SYS/TEMP] Gateway mailbox unavailable\r\n";
+		                    : "-ERR [SYS/TEMP] Gateway mailbox unavailable\r\n";
 	}
 	return NULL;
 }
 
 int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *login,
-			const char *password, size_t plen, enum proxy_pop3_auth how)
+                        const char *password, size_t plen, enum proxy_pop3_auth how)
 {
 	struct pp *p = calloc(1, sizeof *p);
 	const char *why;

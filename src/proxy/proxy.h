@@ -16,9 +16,9 @@
 #define PROXY_HOST_MAX 256
 
 struct proxy_target {
-	char user[PROXY_USER_MAX];   /* may itself contain '@' and '%' */
-	char host[PROXY_HOST_MAX];   /* name or address, without brackets */
-	char port[6];                /* decimal, "" when the log-in names none */
+	char user[PROXY_USER_MAX]; /* may itself contain '@' and '%' */
+	char host[PROXY_HOST_MAX]; /* name or address, without brackets */
+	char port[6];              /* decimal, "" when the log-in names none */
 	char mailbox[MAILBOX_ID_LEN + 1];
 };
 
@@ -36,8 +36,8 @@ int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outsize,
 int b64_encode(const void *in, size_t inlen, char *out, size_t outsize);
 /* Split a decoded PLAIN message authzid NUL authcid NUL passwd. The
  * pointers point into msg; -1 when malformed or authzid names someone else. */
-int sasl_plain_split(const unsigned char *msg, size_t len, const char **user,
-		     const char **pass, size_t *plen);
+int sasl_plain_split(const unsigned char *msg, size_t len, const char **user, const char **pass,
+                     size_t *plen);
 
 /* --- upstream.c: connection to the target server --- */
 struct upstream {
@@ -48,10 +48,10 @@ struct upstream {
 /* Resolve and connect within connect_timeout; the stream then uses
  * reply_timeout for every read and write. -1 with err filled. */
 int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
-		     const char *port, char *err, size_t errlen);
+                     const char *port, char *err, size_t errlen);
 /* TLS client handshake, chain and host name verified. */
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
-		 size_t errlen);
+                 size_t errlen);
 void upstream_close(struct upstream *u);
 /* TCP_NODELAY on a socket (relayed data is buffered already). */
 void tcp_nodelay(int fd);
@@ -70,14 +70,14 @@ int box_open(struct proxy_box *b, const struct config *cfg, const char *id);
 
 struct tee {
 	struct delivery *d;
-	const char *dir;        /* the mailbox directory, for the space check */
+	const char *dir; /* the mailbox directory, for the space check */
 	uint64_t bytes, max;
-	int err;        /* errno of the first failure, 0 while all is well */
+	int err; /* errno of the first failure, 0 while all is well */
 };
 
 /* Start a copy with the trace header already written. */
 int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size_t hlen,
-	      uint64_t max);
+              uint64_t max);
 int tee_write(struct tee *t, const void *p, size_t n);
 /* Can the copy still be completed (space for the rest)? -1 aborts it. */
 int tee_ready(struct tee *t);
@@ -93,11 +93,11 @@ int tee_active(const struct tee *t);
 struct committer {
 	pthread_t th;
 	int running, threaded;
-	int rc;                 /* of tee_commit, once waited for */
-	int seen_rc;            /* of seen_add, 0 when there was none */
-	struct tee tee;         /* owned by the thread while running */
-	char key[33];           /* SEEN_KEY_LEN + 1; "" for none */
-	size_t nrcpt;           /* for the caller's log line */
+	int rc;         /* of tee_commit, once waited for */
+	int seen_rc;    /* of seen_add, 0 when there was none */
+	struct tee tee; /* owned by the thread while running */
+	char key[33];   /* SEEN_KEY_LEN + 1; "" for none */
+	size_t nrcpt;   /* for the caller's log line */
 };
 /* Takes over *t (t->d is NULL afterwards). */
 void committer_start(struct committer *c, struct tee *t, const char *seen_key);
@@ -116,10 +116,10 @@ int seen_add(const char *mbdir, const char *key);
 typedef int (*sink_fn)(void *ctx, const void *p, size_t n);
 
 struct dot_result {
-	int in_err;     /* the source stream failed before the terminator */
-	int fwd_err;    /* a forward write failed (later bytes were dropped) */
-	int tee_err;    /* the tee sink failed (later bytes not teed) */
-	uint64_t raw;   /* bytes read, terminator included */
+	int in_err;   /* the source stream failed before the terminator */
+	int fwd_err;  /* a forward write failed (later bytes were dropped) */
+	int tee_err;  /* the tee sink failed (later bytes not teed) */
+	uint64_t raw; /* bytes read, terminator included */
 };
 
 /* Copy from in up to and including the terminating "." line: every byte
@@ -127,8 +127,8 @@ struct dot_result {
  * the terminator, to tee (may be NULL). With hold_end the terminator is not
  * forwarded: the caller sends it once it decided to. Reads exactly to the
  * terminator, so pipelined input after it stays in the stream. */
-void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx,
-	       int hold_end, struct dot_result *r);
+void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx, int hold_end,
+               struct dot_result *r);
 
 /* --- reply helpers --- */
 /* Does the (space-separated) line start with verb, case-insensitively? */

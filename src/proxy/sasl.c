@@ -71,8 +71,8 @@ int b64_encode(const void *in, size_t inlen, char *out, size_t outsize)
 	return 0;
 }
 
-int sasl_plain_split(const unsigned char *msg, size_t len, const char **user,
-		     const char **pass, size_t *plen)
+int sasl_plain_split(const unsigned char *msg, size_t len, const char **user, const char **pass,
+                     size_t *plen)
 {
 	const unsigned char *z1 = memchr(msg, '\0', len), *z2;
 
@@ -83,7 +83,7 @@ int sasl_plain_split(const unsigned char *msg, size_t len, const char **user,
 		return -1;
 	/* authzid: empty, or the same as authcid (no acting for someone else) */
 	if (z1 != msg && ((size_t)(z1 - msg) != (size_t)(z2 - z1 - 1) ||
-			  memcmp(msg, z1 + 1, (size_t)(z1 - msg)) != 0))
+	                  memcmp(msg, z1 + 1, (size_t)(z1 - msg)) != 0))
 		return -1;
 	*user = (const char *)z1 + 1;
 	*pass = (const char *)z2 + 1;

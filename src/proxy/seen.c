@@ -43,7 +43,7 @@ static uint64_t fnv(uint64_t h, const char *a, const char *b)
 
 	for (p = (const unsigned char *)a; *p; p++)
 		h = (h ^ *p) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;   /* separator: no byte of a name */
+	h = (h ^ 0xff) * 0x100000001b3ULL; /* separator: no byte of a name */
 	for (p = (const unsigned char *)b; *p; p++)
 		h = (h ^ *p) * 0x100000001b3ULL;
 	return mix(h);
@@ -55,7 +55,7 @@ void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1])
 	uint64_t b = fnv(0x84222325cbf29ce4ULL ^ a, account, uidl);
 
 	snprintf(out, SEEN_KEY_LEN + 1, "%016llx%016llx", (unsigned long long)a,
-		 (unsigned long long)b);
+	         (unsigned long long)b);
 }
 
 static int seen_path(const char *mbdir, char *out, size_t size)
@@ -130,7 +130,7 @@ int seen_add(const char *mbdir, const char *key)
 	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0)
 		goto out;
 	if (st.st_size % REC != 0 && ftruncate(fd, st.st_size - st.st_size % REC) < 0)
-		goto out;   /* a torn record from a crash: drop it */
+		goto out; /* a torn record from a crash: drop it */
 	if (st.st_size / REC >= SEEN_MAX_RECORDS && prune(fd, st.st_size - st.st_size % REC) < 0)
 		goto out;
 	if (fstat(fd, &st) < 0)

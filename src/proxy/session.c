@@ -26,7 +26,7 @@ struct front {
 	int errors, failures;
 	char line[FRONT_LINE];
 	size_t len;
-	unsigned char dec[FRONT_LINE];  /* decoded SASL message: a secret */
+	unsigned char dec[FRONT_LINE]; /* decoded SASL message: a secret */
 	size_t dlen;
 };
 
@@ -132,7 +132,8 @@ static int smtp_auth(struct front *f, const char *args)
 		return 0;
 	}
 	if (!proxy_login_wanted(u)) {
-		stream_puts(&f->s, "535 5.7.8 This port only accepts remote_user%target_server%mailbox_id log-ins\r\n");
+		stream_puts(&f->s, "535 5.7.8 This port only accepts "
+		                   "remote_user%target_server%mailbox_id log-ins\r\n");
 		rc = ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
 		goto out;
 	}
@@ -143,7 +144,7 @@ static int smtp_auth(struct front *f, const char *args)
 	goto out;
 bad:
 	stream_puts(&f->s, r == -2 ? "501 5.0.0 Authentication cancelled\r\n"
-				   : "501 5.5.2 Cannot decode the response\r\n");
+	                           : "501 5.5.2 Cannot decode the response\r\n");
 out:
 	wipe(user, sizeof user);
 	forget(f);
@@ -179,14 +180,15 @@ static int smtp_front(struct front *f)
 			if (!tls) {
 				/* whatever came with it is dropped unread */
 				forget(f);
-				stream_puts(&f->s, "530 5.7.0 Must issue a STARTTLS command first\r\n");
+				stream_puts(&f->s,
+				            "530 5.7.0 Must issue a STARTTLS command first\r\n");
 				continue;
 			}
 			r = smtp_auth(f, f->line + 5);
 			if (r != 0)
 				return r > 0 ? EX_OK : EX_PROTOCOL;
-		} else if (verb_is(f->line, "MAIL") || verb_is(f->line, "RCPT") || verb_is(f->line, "DATA") ||
-			   verb_is(f->line, "BDAT"))
+		} else if (verb_is(f->line, "MAIL") || verb_is(f->line, "RCPT") ||
+		           verb_is(f->line, "DATA") || verb_is(f->line, "BDAT"))
 			stream_puts(&f->s, "530 5.7.0 Authentication required\r\n");
 		else if (verb_is(f->line, "NOOP") || verb_is(f->line, "RSET"))
 			stream_puts(&f->s, "250 2.0.0 OK\r\n");
@@ -216,10 +218,11 @@ static int pop3_capa(struct front *f, int tls)
 
 /* 1 finished, 0 go on, -1 end. */
 static int pop3_login(struct front *f, const char *user, const char *pw, size_t plen,
-		      enum proxy_pop3_auth how)
+                      enum proxy_pop3_auth how)
 {
 	if (!proxy_login_wanted(user)) {
-		stream_puts(&f->s, "-ERR [AUTH] This port only accepts remote_user%target_server%mailbox_id log-ins\r\n");
+		stream_puts(&f->s, "-ERR [AUTH] This port only accepts "
+		                   "remote_user%target_server%mailbox_id log-ins\r\n");
 		return ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
 	}
 	if (proxy_pop3_takeover(&f->s, f->fe, user, pw, plen, how) == PROXY_FINISHED)
@@ -247,7 +250,8 @@ static int pop3_auth(struct front *f, const char *args)
 		return -1;
 	if (r < 0 || sasl_plain_split(f->dec, f->dlen, &u, &pw, &plen) < 0) {
 		forget(f);
-		stream_puts(&f->s, r == -2 ? "-ERR Authentication cancelled\r\n" : "-ERR Malformed response\r\n");
+		stream_puts(&f->s, r == -2 ? "-ERR Authentication cancelled\r\n"
+		                           : "-ERR Malformed response\r\n");
 		return 0;
 	}
 	rc = pop3_login(f, u, pw, plen, PROXY_POP3_SASL_PLAIN);
@@ -279,9 +283,11 @@ static int pop3_front(struct front *f)
 				return EX_PROTOCOL;
 			tls = 1;
 		} else if (!tls && (verb_is(f->line, "USER") || verb_is(f->line, "PASS") ||
-				    verb_is(f->line, "AUTH") || verb_is(f->line, "APOP"))) {
+		                    verb_is(f->line, "AUTH") || verb_is(f->line, "APOP"))) {
 			forget(f);
-			stream_puts(&f->s, "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n");
+			stream_puts(
+			    &f->s,
+			    "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n");
 		} else if (verb_is(f->line, "USER") && f->len > 5) {
 			snprintf(user, sizeof user, "%s", f->line + 5);
 			stream_puts(&f->s, "+OK\r\n");
@@ -292,7 +298,7 @@ static int pop3_front(struct front *f)
 				continue;
 			}
 			r = pop3_login(f, user, f->line + 5, f->len > 5 ? f->len - 5 : 0,
-				       PROXY_POP3_USER_PASS);
+			               PROXY_POP3_USER_PASS);
 			forget(f);
 			wipe(user, sizeof user);
 			if (r != 0)

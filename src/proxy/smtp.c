@@ -27,16 +27,16 @@
 struct reply {
 	int code;
 	size_t len;
-	char text[REPLY_MAX];   /* verbatim, every line ending in CR LF */
+	char text[REPLY_MAX]; /* verbatim, every line ending in CR LF */
 };
 
 enum ent_kind { E_FWD, E_LOCAL, E_DATA, E_BDAT, E_QUIT };
 
 struct ent {
 	enum ent_kind kind;
-	const char *local;      /* E_LOCAL: the reply */
+	const char *local; /* E_LOCAL: the reply */
 	size_t len;
-	char line[CMD_MAX];     /* without CR LF */
+	char line[CMD_MAX]; /* without CR LF */
 };
 
 struct sp {
@@ -46,10 +46,10 @@ struct sp {
 	struct upstream up;
 	struct proxy_target t;
 	struct proxy_box box;
-	int chunking;           /* the upstream offers CHUNKING */
+	int chunking; /* the upstream offers CHUNKING */
 	int auth_plain, auth_login, starttls;
-	int bdat_failed;        /* a BDAT of this transaction failed: wait for RSET/MAIL */
-	int up_dead;            /* lost, or left in DATA without its final dot */
+	int bdat_failed; /* a BDAT of this transaction failed: wait for RSET/MAIL */
+	int up_dead;     /* lost, or left in DATA without its final dot */
 	int quit_sent;
 	struct buf from, rcpts;
 	size_t nrcpt;
@@ -145,7 +145,7 @@ static void ehlo_filtered(struct sp *p)
 		size_t n = (size_t)(eol - line) + 2;
 		const char *kw = n > 6 ? line + 4 : "";
 		if (o > 0 && (strncasecmp(kw, "STARTTLS", 8) == 0 ||
-			      (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '='))))
+		              (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '='))))
 			continue;
 		last = o;
 		memcpy(out + o, line, n);
@@ -188,9 +188,11 @@ static int trace_header(struct sp *p, char *out, size_t size)
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	n = snprintf(out, size, "X-Msgw-Proxy: sent; from=%s;\r\n\trcpt=%s;\r\n\tserver=%s; user=%s;\r\n\t%s\r\n",
-		     p->from.len ? p->from.data : "<>", p->rcpts.len ? p->rcpts.data : "", p->t.host,
-		     p->t.user, date);
+	n = snprintf(
+	    out, size,
+	    "X-Msgw-Proxy: sent; from=%s;\r\n\trcpt=%s;\r\n\tserver=%s; user=%s;\r\n\t%s\r\n",
+	    p->from.len ? p->from.data : "<>", p->rcpts.len ? p->rcpts.data : "", p->t.host,
+	    p->t.user, date);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -245,9 +247,10 @@ static int tee_start_header(struct sp *p)
 
 static void log_message(struct sp *p, const char *result)
 {
-	log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu result=%s%s%s",
-		 p->t.mailbox, p->t.host, (unsigned long long)p->tee.bytes, p->nrcpt, result,
-		 p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
+	log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu "
+	         "result=%s%s%s",
+	         p->t.mailbox, p->t.host, (unsigned long long)p->tee.bytes, p->nrcpt, result,
+	         p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
 }
 
 /* Wait for the previous copy's commit (see committer_start) and log it. */
@@ -258,14 +261,15 @@ static void commit_wait(struct sp *p)
 	if (!committer_wait(c))
 		return;
 	if (c->rc == 0) {
-		log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu result=stored",
-			 p->t.mailbox, p->t.host, (unsigned long long)c->tee.bytes, c->nrcpt);
+		log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu "
+		         "result=stored",
+		         p->t.mailbox, p->t.host, (unsigned long long)c->tee.bytes, c->nrcpt);
 		return;
 	}
 	/* The upstream has the message already; a 4xx now would make the
 	 * client send it twice. Say so loudly instead. */
 	log_error("event=proxy_copy_lost proto=smtp mailbox=%s target=%s error=\"%s\"",
-		  p->t.mailbox, p->t.host, strerror(c->tee.err));
+	          p->t.mailbox, p->t.host, strerror(c->tee.err));
 }
 
 /* The upstream accepted the message: make the copy permanent, in the
@@ -289,8 +293,8 @@ static int do_data(struct sp *p)
 		p->up_dead = 1;
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	dot_relay(p->c, p->up_dead ? sink_null : sink_stream, &p->up.s, tee_active(&p->tee) ? sink_tee : NULL, &p->tee,
-		  1, &dr);
+	dot_relay(p->c, p->up_dead ? sink_null : sink_stream, &p->up.s,
+	          tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 1, &dr);
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
@@ -302,10 +306,11 @@ static int do_data(struct sp *p)
 		/* Never send the final dot for a message not recorded whole:
 		 * dropping the connection makes the upstream discard it. */
 		tee_abort(&p->tee);
-		log_message(p, dr.fwd_err && !dr.tee_err && !p->up_dead ? "upstream_lost" : "not_recorded");
+		log_message(p, dr.fwd_err && !dr.tee_err && !p->up_dead ? "upstream_lost"
+		                                                        : "not_recorded");
 		client_reply(p, dr.fwd_err && !dr.tee_err && !p->up_dead
-					? "451 4.4.2 Connection to the target server lost\r\n"
-					: store_failure_reply(p->tee.err));
+		                    ? "451 4.4.2 Connection to the target server lost\r\n"
+		                    : store_failure_reply(p->tee.err));
 		p->up_dead = 1;
 		env_clear(p);
 		return 0;
@@ -381,7 +386,7 @@ static int do_bdat(struct sp *p, const char *line)
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
 		client_reply(p, p->chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
-					    : "502 5.5.1 BDAT not available\r\n");
+		                            : "502 5.5.1 BDAT not available\r\n");
 		return 0;
 	}
 	if (!tee_active(&p->tee) &&
@@ -482,7 +487,8 @@ static size_t read_group(struct sp *p, int *eof)
 			else if (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP"))
 				e->local = "250 2.0.0 OK\r\n";
 			else
-				e->local = "421 4.4.2 Connection to the target server lost, closing\r\n";
+				e->local =
+				    "421 4.4.2 Connection to the target server lost, closing\r\n";
 		} else if (verb_is(e->line, "AUTH")) {
 			e->kind = E_LOCAL;
 			e->local = "503 5.5.1 Already authenticated\r\n";
@@ -496,7 +502,8 @@ static size_t read_group(struct sp *p, int *eof)
 			e->kind = E_DATA;
 			last = 1;
 			tee_abort(&p->tee);
-			if (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0) {
+			if (tee_begin(&p->tee, &p->box, "", 0,
+			              (uint64_t)p->cfg->smtp.max_message_size) < 0) {
 				/* refuse before anything of this message goes upstream */
 				e->kind = E_LOCAL;
 				e->local = store_failure_reply(p->tee.err);
@@ -506,11 +513,12 @@ static size_t read_group(struct sp *p, int *eof)
 			e->kind = E_QUIT;
 			last = 1;
 		} else if (!verb_is(e->line, "MAIL") && !verb_is(e->line, "RCPT") &&
-			   !verb_is(e->line, "RSET")) {
+		           !verb_is(e->line, "RSET")) {
 			last = 1;
 		}
 		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
-		    (stream_write(&p->up.s, e->line, e->len) < 0 || stream_puts(&p->up.s, "\r\n") < 0))
+		    (stream_write(&p->up.s, e->line, e->len) < 0 ||
+		     stream_puts(&p->up.s, "\r\n") < 0))
 			p->up_dead = 1;
 		if (!last && stream_pending(p->c) == 0 && !stream_input_ready(p->c, 0))
 			last = 1;
@@ -553,7 +561,8 @@ static int run_group(struct sp *p, size_t n)
 
 		if (e->kind == E_LOCAL) {
 			client_reply(p, e->local);
-			if (p->up_dead && (strncmp(e->local, "421", 3) == 0 || strncmp(e->local, "221", 3) == 0))
+			if (p->up_dead &&
+			    (strncmp(e->local, "421", 3) == 0 || strncmp(e->local, "221", 3) == 0))
 				return 1;
 			continue;
 		}
@@ -564,12 +573,13 @@ static int run_group(struct sp *p, size_t n)
 		}
 		if (p->up_dead || reply_read(&p->up.s, &p->r) < 0) {
 			tee_abort(&p->tee);
-			client_reply(p, "421 4.4.2 Connection to the target server lost, closing\r\n");
+			client_reply(p,
+			             "421 4.4.2 Connection to the target server lost, closing\r\n");
 			return 1;
 		}
 		if (e->kind == E_QUIT) {
 			p->quit_sent = 1;
-			commit_wait(p);   /* every copy is in place before 221 */
+			commit_wait(p); /* every copy is in place before 221 */
 			client_reply(p, p->r.text);
 			return 1;
 		}
@@ -623,13 +633,13 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 		rc = up_cmd(p, enc);
 	} else {
 		if (up_cmd(p, "AUTH LOGIN") < 0 || p->r.code != 334 ||
-		    b64_encode(p->t.user, ulen, enc, elen) < 0 || up_cmd(p, enc) < 0 || p->r.code != 334 ||
-		    b64_encode(pass, plen, enc, elen) < 0)
+		    b64_encode(p->t.user, ulen, enc, elen) < 0 || up_cmd(p, enc) < 0 ||
+		    p->r.code != 334 || b64_encode(pass, plen, enc, elen) < 0)
 			goto out;
 		rc = up_cmd(p, enc);
 	}
 out:
-	wipe(p->up.s.wbuf, sizeof p->up.s.wbuf);   /* the encoded credentials, sent */
+	wipe(p->up.s.wbuf, sizeof p->up.s.wbuf); /* the encoded credentials, sent */
 	if (msg)
 		wipe(msg, mlen + 1);
 	if (enc)
@@ -644,8 +654,8 @@ static void log_login(struct sp *p, const char *result, const char *detail)
 	char u[PROXY_USER_MAX + 8], d[200];
 
 	log_info("event=proxy_login proto=smtp user=%s target=%s:%s mailbox=%s result=%s%s%s",
-		 log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
-		 detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+	         log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
+	         detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
 }
 
 /* Connect, TLS, capabilities: everything before a credential leaves. On
@@ -690,8 +700,10 @@ static int up_open(struct sp *p, const char **why)
 	return 0;
 fail:
 	/* a stream failure (timeout, reset) says more than the step's name */
-	log_login(p, "upstream_failed", p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
-						? stream_strerror(&p->up.s) : err);
+	log_login(p, "upstream_failed",
+	          p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+	              ? stream_strerror(&p->up.s)
+	              : err);
 	return -1;
 }
 
@@ -726,17 +738,20 @@ static const char *check_login(struct sp *p, const char *login)
 	}
 	if (box_open(&p->box, p->cfg, p->t.mailbox) < 0) {
 		int e = errno;
-		log_login(p, e == ENOENT ? "unknown_mailbox" : e == EPERM ? "mailbox_suspended" : "store_error",
-			  e == ENOENT || e == EPERM ? NULL : strerror(e));
-		return e == ENOENT ? "535 5.7.8 Unknown gateway mailbox\r\n"
+		log_login(p,
+		          e == ENOENT  ? "unknown_mailbox"
+		          : e == EPERM ? "mailbox_suspended"
+		                       : "store_error",
+		          e == ENOENT || e == EPERM ? NULL : strerror(e));
+		return e == ENOENT  ? "535 5.7.8 Unknown gateway mailbox\r\n"
 		       : e == EPERM ? "454 4.7.0 Gateway mailbox suspended\r\n"
-				    : "454 4.3.0 Gateway mailbox unavailable\r\n";
+		                    : "454 4.3.0 Gateway mailbox unavailable\r\n";
 	}
 	return NULL;
 }
 
 int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
-			const char *password, size_t plen)
+                        const char *password, size_t plen)
 {
 	struct sp *p = calloc(1, sizeof *p);
 	const char *why;
@@ -766,7 +781,7 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 		client_reply(p, "454 4.4.2 Target server did not answer as expected\r\n");
 		goto out;
 	}
-	client_reply(p, p->r.text);   /* the upstream's own verdict */
+	client_reply(p, p->r.text); /* the upstream's own verdict */
 	if (p->r.code != 235) {
 		log_login(p, "rejected_by_target", NULL);
 		goto out;

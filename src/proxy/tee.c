@@ -25,9 +25,9 @@ int box_open(struct proxy_box *b, const struct config *cfg, const char *id)
 }
 
 int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size_t hlen,
-	      uint64_t max)
+              uint64_t max)
 {
-	const struct mailbox *mbs[1] = { &b->mb };
+	const struct mailbox *mbs[1] = {&b->mb};
 
 	memset(t, 0, sizeof *t);
 	t->max = max;
@@ -107,7 +107,7 @@ int tee_ready(struct tee *t)
 	if (t->d == NULL)
 		return -1;
 	if (path_join(tmp, sizeof tmp, t->dir, "tmp") < 0 || statvfs(tmp, &sv) < 0)
-		return 0;   /* cannot tell: let the commit decide */
+		return 0; /* cannot tell: let the commit decide */
 	have = (uint64_t)sv.f_bavail * (uint64_t)(sv.f_frsize ? sv.f_frsize : sv.f_bsize);
 	if (have >= need)
 		return 0;
@@ -143,7 +143,7 @@ void committer_start(struct committer *c, struct tee *t, const char *seen_key)
 	t->d = NULL;
 	snprintf(c->key, sizeof c->key, "%s", seen_key ? seen_key : "");
 	c->threaded = pthread_create(&c->th, NULL, commit_main, c) == 0;
-	if (!c->threaded)   /* no thread to be had: commit right here */
+	if (!c->threaded) /* no thread to be had: commit right here */
 		(void)commit_main(c);
 	c->running = 1;
 }

@@ -76,9 +76,9 @@ void tcp_nodelay(int fd)
 }
 
 int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
-		     const char *port, char *err, size_t errlen)
+                     const char *port, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL, *ai;
 	long long deadline = stream_now_ms() + (long long)cfg->proxy.connect_timeout * 1000;
 	int rc, e = 0;
@@ -102,15 +102,15 @@ int upstream_connect(struct upstream *u, const struct config *cfg, const char *h
 }
 
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
-		 size_t errlen)
+                 size_t errlen)
 {
 	struct tls_client_opts o = {
-		.host = host,
-		.ca_file = cfg->proxy.ca_file,
-		.system_trust = 1,
-		.handshake_timeout = cfg->proxy.reply_timeout < cfg->tls.handshake_timeout
-					     ? cfg->proxy.reply_timeout
-					     : cfg->tls.handshake_timeout,
+	    .host = host,
+	    .ca_file = cfg->proxy.ca_file,
+	    .system_trust = 1,
+	    .handshake_timeout = cfg->proxy.reply_timeout < cfg->tls.handshake_timeout
+	                             ? cfg->proxy.reply_timeout
+	                             : cfg->tls.handshake_timeout,
 	};
 
 	if (tls_client_start(&u->s, &o) < 0) {

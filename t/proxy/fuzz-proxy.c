@@ -23,8 +23,8 @@ static int sink_buf(void *ctx, const void *p, size_t n)
 static void fuzz_login(const uint8_t *d, size_t n)
 {
 	char *s = malloc(n + 1);
-	char *v[] = { "*.example.com", "mail.example.org" };
-	struct strlist l = { v, 2 };
+	char *v[] = {"*.example.com", "mail.example.org"};
+	struct strlist l = {v, 2};
 	struct proxy_target t;
 	const char *why;
 
@@ -54,8 +54,8 @@ static void fuzz_sasl(const uint8_t *d, size_t n)
 		/* only canonical padding bits may differ: decode again must agree */
 		unsigned char again[1024];
 		size_t alen;
-		if (b64_decode(back, strlen(back), again, sizeof again, &alen) < 0 || alen != olen ||
-		    memcmp(again, out, olen) != 0)
+		if (b64_decode(back, strlen(back), again, sizeof again, &alen) < 0 ||
+		    alen != olen || memcmp(again, out, olen) != 0)
 			abort();
 	}
 	if (sasl_plain_split(out, olen, &u, &p, &plen) == 0 &&
@@ -98,9 +98,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	switch (data[0] % 3) {
-	case 0: fuzz_login(data + 1, size - 1); break;
-	case 1: fuzz_sasl(data + 1, size - 1); break;
-	default: fuzz_dot(data + 1, size - 1); break;
+	case 0:
+		fuzz_login(data + 1, size - 1);
+		break;
+	case 1:
+		fuzz_sasl(data + 1, size - 1);
+		break;
+	default:
+		fuzz_dot(data + 1, size - 1);
+		break;
 	}
 	return 0;
 }

@@ -1,24 +1,24 @@
 #!/bin/sh
 # The proxy parsers' libFuzzer target (configure --enable-fuzzing) for a
 # bounded number of inputs from a small seed corpus.
-b=${MSGW_BUILDDIR:-.}
-f=$b/t/proxy/fuzz-proxy
-echo 1..1
+. "${MSGW_SRCDIR:-.}/t/lib.sh"
+f=${MSGW_BUILDDIR:-.}/t/proxy/fuzz-proxy
 if [ ! -x "$f" ]; then
-	echo "ok 1 # SKIP $f not built (configure --enable-fuzzing)"
-	exit 0
+	skip "$f not built (configure --enable-fuzzing)" "fuzz-proxy"
+	done_testing
 fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/msgw-fuzz-proxy.XXXXXX") || exit 1
-trap 'rm -rf "$dir"' EXIT
-mkdir "$dir/corpus"
-printf '\000alice@example.com%%mail.example.com:587%%abcdefghijklmnop' >"$dir/corpus/login"
-printf '\000u%%[2001:db8::1]:995%%ABCDEFGHIJKLMNOP' >"$dir/corpus/login6"
-printf '\001AHUlaCVtAHBhIHNz' >"$dir/corpus/plain"
-printf '\002Subject: x\r\n\r\n..dot\n.\rx\r\n.\r\nQUIT\r\n' >"$dir/corpus/dot"
-if "$f" -runs=200000 -max_len=4096 -max_total_time=30 -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1; then
-	grep -E "^Done [0-9]+ runs" "$dir/log" | sed "s/^/# /"
-	echo "ok 1 - fuzz-proxy: up to 200000 inputs (30 s at most), no crash"
+t_tmpdir
+mkdir "$T/corpus"
+printf '\000alice@example.com%%mail.example.com:587%%abcdefghijklmnop' >"$T/corpus/login"
+printf '\000u%%[2001:db8::1]:995%%ABCDEFGHIJKLMNOP' >"$T/corpus/login6"
+printf '\001AHUlaCVtAHBhIHNz' >"$T/corpus/plain"
+printf '\002Subject: x\r\n\r\n..dot\n.\rx\r\n.\r\nQUIT\r\n' >"$T/corpus/dot"
+"$f" -runs=200000 -max_len=4096 -max_total_time=30 -artifact_prefix="$T/" "$T/corpus" >"$T/log" 2>&1
+rc=$?
+ok $rc "fuzz-proxy: up to 200000 inputs (30 s at most), no crash"
+if [ $rc -ne 0 ]; then
+	tail -30 "$T/log" | sed 's/^/# /'
 else
-	sed 's/^/# /' "$dir/log" | tail -30
-	echo "not ok 1 - fuzz-proxy found a crash"
+	grep -E '^Done [0-9]+ runs' "$T/log" | sed 's/^/# /'
 fi
+done_testing

@@ -22,45 +22,56 @@ static void test_login(void)
 	struct proxy_target t;
 	const char *why;
 
-	ok(proxy_login_parse("alice@example.com%mail.example.com%abcdefghijklmnop", &t, &why) == 0 &&
-		   strcmp(t.user, "alice@example.com") == 0 && strcmp(t.host, "mail.example.com") == 0 &&
-		   t.port[0] == '\0' && strcmp(t.mailbox, "abcdefghijklmnop") == 0,
+	ok(proxy_login_parse("alice@example.com%mail.example.com%abcdefghijklmnop", &t, &why) ==
+	           0 &&
+	       strcmp(t.user, "alice@example.com") == 0 &&
+	       strcmp(t.host, "mail.example.com") == 0 && t.port[0] == '\0' &&
+	       strcmp(t.mailbox, "abcdefghijklmnop") == 0,
 	   "user@domain%%server%%mailbox");
 	ok(proxy_login_parse("a%b@c%smtp.example.com:587%ABCDEFGHIJKLMNOP", &t, &why) == 0 &&
-		   strcmp(t.user, "a%b@c") == 0 && strcmp(t.port, "587") == 0 &&
-		   strcmp(t.mailbox, "abcdefghijklmnop") == 0,
+	       strcmp(t.user, "a%b@c") == 0 && strcmp(t.port, "587") == 0 &&
+	       strcmp(t.mailbox, "abcdefghijklmnop") == 0,
 	   "split on the last two %%; port; mailbox id case-folded");
 	ok(proxy_login_parse("u%[2001:db8::1]:995%abcdefghijklmnop", &t, &why) == 0 &&
-		   strcmp(t.host, "2001:db8::1") == 0 && strcmp(t.port, "995") == 0,
+	       strcmp(t.host, "2001:db8::1") == 0 && strcmp(t.port, "995") == 0,
 	   "[IPv6]:port target");
-	ok(proxy_login_parse("u%127.0.0.1%abcdefghijklmnop", &t, &why) == 0 && strcmp(t.host, "127.0.0.1") == 0,
+	ok(proxy_login_parse("u%127.0.0.1%abcdefghijklmnop", &t, &why) == 0 &&
+	       strcmp(t.host, "127.0.0.1") == 0,
 	   "IPv4 target");
 	ok(proxy_login_parse("u%host%abc", &t, &why) < 0, "short mailbox id refused");
-	ok(proxy_login_parse("u%host%abcdefghijklmno1", &t, &why) < 0, "mailbox id outside base32 refused");
+	ok(proxy_login_parse("u%host%abcdefghijklmno1", &t, &why) < 0,
+	   "mailbox id outside base32 refused");
 	ok(proxy_login_parse("host%abcdefghijklmnop", &t, &why) < 0, "one %% is not enough");
 	ok(proxy_login_parse("%host%abcdefghijklmnop", &t, &why) < 0, "empty remote user refused");
 	ok(proxy_login_parse("u%%abcdefghijklmnop", &t, &why) < 0, "empty target refused");
 	ok(proxy_login_parse("u%host:0%abcdefghijklmnop", &t, &why) < 0, "port 0 refused");
-	ok(proxy_login_parse("u%host:70000%abcdefghijklmnop", &t, &why) < 0, "port above 65535 refused");
-	ok(proxy_login_parse("u%ho/st%abcdefghijklmnop", &t, &why) < 0, "bad host character refused");
+	ok(proxy_login_parse("u%host:70000%abcdefghijklmnop", &t, &why) < 0,
+	   "port above 65535 refused");
+	ok(proxy_login_parse("u%ho/st%abcdefghijklmnop", &t, &why) < 0,
+	   "bad host character refused");
 	ok(proxy_login_parse("u%[::1%abcdefghijklmnop", &t, &why) < 0, "unclosed bracket refused");
-	ok(proxy_login_parse("u\r\n%host%abcdefghijklmnop", &t, &why) < 0, "control characters refused");
-	ok(proxy_login_wanted("a%b") && !proxy_login_wanted("abcdefghijklmnop"), "proxy_login_wanted");
+	ok(proxy_login_parse("u\r\n%host%abcdefghijklmnop", &t, &why) < 0,
+	   "control characters refused");
+	ok(proxy_login_wanted("a%b") && !proxy_login_wanted("abcdefghijklmnop"),
+	   "proxy_login_wanted");
 }
 
 static void test_allowed(void)
 {
-	char *v[] = { "*.example.com", "mail.example.org", "192.0.2.7" };
-	struct strlist none = { NULL, 0 }, l = { v, 3 };
+	char *v[] = {"*.example.com", "mail.example.org", "192.0.2.7"};
+	struct strlist none = {NULL, 0}, l = {v, 3};
 
 	ok(proxy_target_allowed(&none, "anything.test"), "empty list allows all");
-	ok(proxy_target_allowed(&l, "smtp.example.com") && proxy_target_allowed(&l, "a.b.EXAMPLE.com"),
+	ok(proxy_target_allowed(&l, "smtp.example.com") &&
+	       proxy_target_allowed(&l, "a.b.EXAMPLE.com"),
 	   "*.example.com matches names below it, any case");
 	ok(!proxy_target_allowed(&l, "example.com"), "*.example.com does not match the apex");
 	ok(!proxy_target_allowed(&l, "evilexample.com"), "no match across a label boundary");
-	ok(proxy_target_allowed(&l, "Mail.Example.Org") && !proxy_target_allowed(&l, "x.mail.example.org"),
+	ok(proxy_target_allowed(&l, "Mail.Example.Org") &&
+	       !proxy_target_allowed(&l, "x.mail.example.org"),
 	   "exact names match exactly");
-	ok(proxy_target_allowed(&l, "192.0.2.7") && !proxy_target_allowed(&l, "192.0.2.70"), "addresses");
+	ok(proxy_target_allowed(&l, "192.0.2.7") && !proxy_target_allowed(&l, "192.0.2.70"),
+	   "addresses");
 }
 
 static void test_sasl(void)
@@ -74,7 +85,7 @@ static void test_sasl(void)
 	is_str(enc, "AHUlaCVtAHBhIHNz", "base64 of a PLAIN message");
 	ok(b64_decode(enc, strlen(enc), dec, sizeof dec, &n) == 0 && n == 12, "decode");
 	ok(sasl_plain_split(dec, n, &u, &p, &plen) == 0 && strcmp(u, "u%h%m") == 0 && plen == 5 &&
-		   memcmp(p, "pa ss", 5) == 0,
+	       memcmp(p, "pa ss", 5) == 0,
 	   "PLAIN split");
 	ok(b64_decode("AHUAcA==", 8, dec, sizeof dec, &n) == 0 && n == 4, "padding");
 	ok(b64_decode("AHUAcA=", 7, dec, sizeof dec, &n) < 0, "bad length refused");
@@ -100,7 +111,7 @@ static int sink_buf(void *ctx, const void *p, size_t n)
 /* Relay input through a pipe, written all at once or one byte per write
  * (a child paces the bytes so the reader sees tiny reads). */
 static void relay_case(const char *name, const char *in, size_t inlen, int hold, const char *fwd,
-		       const char *tee, const char *rest)
+                       const char *tee, const char *rest)
 {
 	for (int bytewise = 0; bytewise < 2; bytewise++) {
 		struct stream *s = malloc(sizeof *s);
@@ -131,13 +142,17 @@ static void relay_case(const char *name, const char *in, size_t inlen, int hold,
 		buf_init(&f, 0);
 		buf_init(&c, 0);
 		dot_relay(s, sink_buf, &f, sink_buf, &c, hold, &r);
-		ok(!r.in_err && !r.fwd_err && !r.tee_err, "%s%s: relayed", name, bytewise ? " (bytewise)" : "");
-		is_mem(f.data, f.len, fwd, strlen(fwd), "%s%s: forwarded bytes", name, bytewise ? " (bytewise)" : "");
-		is_mem(c.data, c.len, tee, strlen(tee), "%s%s: content", name, bytewise ? " (bytewise)" : "");
+		ok(!r.in_err && !r.fwd_err && !r.tee_err, "%s%s: relayed", name,
+		   bytewise ? " (bytewise)" : "");
+		is_mem(f.data, f.len, fwd, strlen(fwd), "%s%s: forwarded bytes", name,
+		       bytewise ? " (bytewise)" : "");
+		is_mem(c.data, c.len, tee, strlen(tee), "%s%s: content", name,
+		       bytewise ? " (bytewise)" : "");
 		if (rest) {
 			enum line_result lr = stream_getline(s, line, sizeof line, &n);
 			ok((lr == LINE_OK || lr == LINE_EOF) && strcmp(line, rest) == 0,
-			   "%s%s: input after the terminator left in the stream", name, bytewise ? " (bytewise)" : "");
+			   "%s%s: input after the terminator left in the stream", name,
+			   bytewise ? " (bytewise)" : "");
 		}
 		waitpid(pid, NULL, 0);
 		close(pfd[0]);
@@ -160,7 +175,8 @@ static void test_dot(void)
 	relay_case("stuffed dot", b, sizeof b - 1, 0, b, ".dot\r\n", NULL);
 	relay_case("dot CR not the end", c, sizeof c - 1, 0, c, "\rx\r\nx\r\n", NULL);
 	relay_case("bare LF", d, sizeof d - 1, 0, d, "lf\n", NULL);
-	relay_case("pipelined after the end", e, sizeof e - 1, 0, "a\r\n.\r\n", "a\r\n", "QUIT\r\n");
+	relay_case("pipelined after the end", e, sizeof e - 1, 0, "a\r\n.\r\n", "a\r\n",
+	           "QUIT\r\n");
 	relay_case("held terminator", e, sizeof e - 1, 1, "a\r\n", "a\r\n", "QUIT\r\n");
 	relay_case("empty", f, sizeof f - 1, 0, f, "", NULL);
 }
@@ -197,7 +213,8 @@ static void test_seen(void)
 	seen_key("alice%mail.example.com", "UID1", k1);
 	seen_key("bob%mail.example.com", "UID1", k2);
 	seen_key("alice%mail.example.com", "UID1", k3);
-	ok(strcmp(k1, k3) == 0 && strcmp(k1, k2) != 0, "key: same account+UIDL same key, other account other key");
+	ok(strcmp(k1, k3) == 0 && strcmp(k1, k2) != 0,
+	   "key: same account+UIDL same key, other account other key");
 	seen_key("alice%mail.example.co", "mUID1", k3);
 	ok(strcmp(k1, k3) != 0, "key: account and UIDL are not simply concatenated");
 	is_int(seen_has(dir, k1), 0, "no index yet: not seen");
@@ -218,7 +235,8 @@ static void test_seen(void)
 	}
 	fclose(fp);
 	ok(seen_add(dir, k2) == 0, "add to a full index");
-	ok(stat(path, &st) == 0 && st.st_size == (off_t)(SEEN_MAX_RECORDS / 2 + 1) * (SEEN_KEY_LEN + 1),
+	ok(stat(path, &st) == 0 &&
+	       st.st_size == (off_t)(SEEN_MAX_RECORDS / 2 + 1) * (SEEN_KEY_LEN + 1),
 	   "pruned to half plus the new record");
 	seen_key("acct", "U0", rec);
 	is_int(seen_has(dir, rec), 0, "oldest record dropped");
