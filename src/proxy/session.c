@@ -46,6 +46,12 @@ static int get_line(struct front *f)
 	return 0;
 }
 
+/* What follows a four-letter command and its space; "" when nothing. */
+static const char *args(const struct front *f)
+{
+	return f->len > 5 ? f->line + 5 : "";
+}
+
 /* A base64 line into f->dec; -1 when malformed. "*" cancels (-2). */
 static int get_b64(struct front *f)
 {
@@ -184,7 +190,7 @@ static int smtp_front(struct front *f)
 				            "530 5.7.0 Must issue a STARTTLS command first\r\n");
 				continue;
 			}
-			r = smtp_auth(f, f->line + 5);
+			r = smtp_auth(f, args(f));
 			if (r != 0)
 				return r > 0 ? EX_OK : EX_PROTOCOL;
 		} else if (verb_is(f->line, "MAIL") || verb_is(f->line, "RCPT") ||
@@ -297,14 +303,14 @@ static int pop3_front(struct front *f)
 				stream_puts(&f->s, "-ERR USER first\r\n");
 				continue;
 			}
-			r = pop3_login(f, user, f->line + 5, f->len > 5 ? f->len - 5 : 0,
+			r = pop3_login(f, user, args(f), f->len > 5 ? f->len - 5 : 0,
 			               PROXY_POP3_USER_PASS);
 			forget(f);
 			wipe(user, sizeof user);
 			if (r != 0)
 				return r > 0 ? EX_OK : EX_PROTOCOL;
 		} else if (verb_is(f->line, "AUTH") && f->len > 5) {
-			r = pop3_auth(f, f->line + 5);
+			r = pop3_auth(f, args(f));
 			if (r != 0)
 				return r > 0 ? EX_OK : EX_PROTOCOL;
 		} else if (verb_is(f->line, "QUIT")) {
