@@ -54,6 +54,10 @@ static void test_login(void)
 	   "control characters refused");
 	ok(proxy_login_wanted("a%b") && !proxy_login_wanted("abcdefghijklmnop"),
 	   "proxy_login_wanted");
+	ok(upstream_implicit("465", 0) && upstream_implicit("995", 0) &&
+	       upstream_implicit("587", 1) && !upstream_implicit("587", 0) &&
+	       !upstream_implicit("110", 0),
+	   "implicit TLS upstream: on 465/995, or when the client came on implicit TLS");
 }
 
 static void test_allowed(void)
