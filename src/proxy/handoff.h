@@ -7,7 +7,14 @@
  * log-in and password, and must not have answered the AUTH/PASS yet. The
  * takeover answers it (success or failure), and on success relays the rest
  * of the session to its end. Credentials are only read: the caller wipes
- * its own copies after the call; the proxy wipes every copy it makes. */
+ * its own copies after the call; the proxy wipes every copy it makes.
+ *
+ * The takeover checks, before anything goes upstream: proxy.enabled (else
+ * 454 4.7.0 / -ERR [SYS/PERM]), that the client is on TLS (else 530 /
+ * -ERR [PRIVACY]: a caller bug, but no credential sent in clear is ever
+ * relayed), the log-in syntax, proxy.allowed_targets, and that the
+ * mailbox exists and is active. A caller that wants % names to be plain
+ * names when the proxy is disabled checks proxy.enabled itself. */
 #ifndef MSGW_PROXY_HANDOFF_H
 #define MSGW_PROXY_HANDOFF_H
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "net/tls.h"
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
 #include "util/buf.h"
@@ -378,6 +379,8 @@ static const char *check_login(struct pp *p, const char *login)
 
 	if (!p->cfg->proxy.enabled)
 		return "-ERR [SYS/PERM] The recording proxy is disabled here\r\n";
+	if (!tls_active(p->c))   /* the caller's job; never relay a credential sent in clear */
+		return "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n";
 	if (proxy_login_parse(login, &p->t, &why) < 0) {
 		log_info("event=proxy_login proto=pop3 result=bad_login detail=\"%s\"", why);
 		return "-ERR [AUTH] Log-in name must be remote_user%target_server%mailbox_id\r\n";

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "net/tls.h"
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
 #include "util/buf.h"
@@ -726,6 +727,8 @@ static const char *check_login(struct sp *p, const char *login)
 
 	if (!p->cfg->proxy.enabled)
 		return "454 4.7.0 The recording proxy is disabled here\r\n";
+	if (!tls_active(p->c))   /* the caller's job; never relay a credential sent in clear */
+		return "530 5.7.0 Must issue a STARTTLS command first\r\n";
 	if (proxy_login_parse(login, &p->t, &why) < 0) {
 		log_info("event=proxy_login proto=smtp result=bad_login detail=\"%s\"", why);
 		return "535 5.7.8 Log-in name must be remote_user%target_server%mailbox_id\r\n";

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conf/conf.h"
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
 #include "t/tap.h"
@@ -249,6 +251,45 @@ static void test_seen(void)
 	is_int(seen_has(dir, k2), 1, "new record present");
 }
 
+/* The hand-off refuses, before anything else, when the proxy is off or
+ * the client is not on TLS (a caller bug must not relay a credential sent
+ * in clear). */
+static void handoff_case(int enabled, int pop3, const char *want, const char *name)
+{
+	struct frontend fe;
+	struct stream *s = malloc(sizeof *s);
+	char got[256] = "";
+	int sv[2], rc;
+	ssize_t n;
+
+	memset(&fe, 0, sizeof fe);
+	if (s == NULL || config_defaults(&fe.app.cfg) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		bail("set-up: %s", strerror(errno));
+	fe.app.cfg.proxy.enabled = enabled;
+	stream_init(s, sv[0], sv[0], 2000);
+	rc = pop3 ? proxy_pop3_takeover(s, &fe, "u%127.0.0.1%abcdefghijklmnop", "pw", 2,
+	                                PROXY_POP3_USER_PASS)
+	          : proxy_smtp_takeover(s, &fe, "u%127.0.0.1%abcdefghijklmnop", "pw", 2);
+	(void)stream_flush(s);
+	n = read(sv[1], got, sizeof got - 1);
+	got[n > 0 ? n : 0] = '\0';
+	got[strcspn(got, "\r\n")] = '\0';
+	ok(rc == PROXY_REFUSED && strncmp(got, want, strlen(want)) == 0, "%s (%s)", name, got);
+	close(sv[0]);
+	close(sv[1]);
+	config_free(&fe.app.cfg);
+	free(s);
+}
+
+static void test_handoff(void)
+{
+	handoff_case(0, 0, "454 4.7.0", "SMTP hand-off with the proxy disabled");
+	handoff_case(1, 0, "530 5.7.0", "SMTP hand-off of a client not on TLS");
+	handoff_case(0, 1, "-ERR [SYS/PERM]", "POP3 hand-off with the proxy disabled");
+	handoff_case(1, 1, "-ERR [PRIVACY]", "POP3 hand-off of a client not on TLS");
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -258,5 +299,6 @@ int main(void)
 	test_dot();
 	test_dot_eof();
 	test_seen();
+	test_handoff();
 	return done_testing();
 }
