@@ -143,8 +143,14 @@ def run_postfix(size, msgs, sessions, reuse, tls):
     return msgs / dt
 
 
-def median_of(fn, *a):
-    return statistics.median(fn(*a) for _ in range(RUNS))
+def medians(*a):
+    """Runs msgw and Postfix alternately, so both see the same load from
+    whatever else the machine does; medians of RUNS each."""
+    mw, pf_ = [], []
+    for _ in range(RUNS):
+        mw.append(run_msgw(*a))
+        pf_.append(run_postfix(*a))
+    return statistics.median(mw), statistics.median(pf_)
 
 
 print(f"msgw-smtp vs Postfix (virtual(8) to Maildir), smtp-source, medians of {RUNS} runs, msgs/s "
@@ -162,8 +168,7 @@ for size in (4096, 1 << 20):
         for sessions in (1, 8):
             for reuse in (True, False):
                 msgs = max(8, int(COUNTS[(size, reuse, tls)] * SCALE))
-                mw = median_of(run_msgw, size, msgs, sessions, reuse, tls)
-                pf_ = median_of(run_postfix, size, msgs, sessions, reuse, tls)
+                mw, pf_ = medians(size, msgs, sessions, reuse, tls)
                 label = "reused" if reuse else "per-msg"
                 sz = "4K" if size == 4096 else "1M"
                 print(f"{sz:>6} {sessions:>4} {label:>11} {'on' if tls else 'off':>4} {mw:9.1f} {pf_:9.1f} "
