@@ -270,15 +270,15 @@ class FakeUpstream:
     did or did not send. tls: None (offers no STARTTLS/STLS) or an
     ssl.SSLContext it offers with STARTTLS/STLS."""
 
-    def __init__(self, t, proto, tls=None):
+    def __init__(self, t, proto, tls=None, host="127.0.0.1"):
         import socket
         import threading
         self.proto, self.tls = proto, tls
         self.received = b""
         self.connections = 0
         self.handshake_error = None
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.bind((host, 0))
         self.sock.listen(8)
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]

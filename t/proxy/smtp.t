@@ -313,7 +313,19 @@ t.is_(sni, ["localhost"], "SNI names the target server")
 sent_auth = [x for x in fake_ok.received.split(b"\r\n") if x.startswith(b"AUTH PLAIN ")]
 t.ok(len(sent_auth) == 1 and base64.b64decode(sent_auth[0][11:]) ==
      b"\0" + USER.encode() + b"\0" + PASSWORD.encode(), "credentials relayed as remote user and password, over TLS only")
-raw.cmd("QUIT")
+try:
+    fake6 = FakeUpstream(t, "smtp", tls=sctx3, host="::1")
+except OSError as e:
+    fake6 = None
+    t.skip(f"no IPv6 loopback: {e}", "[::1]:port target, certificate checked against its IP address")
+t.like(raw.reply(), "EOF", "after three refused log-ins the session ends")
+if fake6:
+    raw = Raw()
+    raw.starttls()
+    raw.cmd("EHLO raw.test")
+    t.like(raw.auth(login(f"[::1]:{fake6.port}")), "535 no",
+           "[::1]:port target, certificate checked against its IP address")
+    raw.cmd("QUIT")
 t.like(env.log("msgw-proxy"), "result=upstream_failed", "refusals logged")
 
 # target allow-list (a second configuration)
