@@ -44,7 +44,7 @@ int frontend_main(int argc, char **argv, struct frontend *fe,
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': fe->app.config_path = optarg; break;
 		case 'T': fe->implicit_tls = 1; break;

@@ -17,9 +17,11 @@ struct tls_conn {
 	gnutls_certificate_credentials_t cred;
 };
 
-/* TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy. */
-#define PRIO_12 "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
-#define PRIO_13 "SECURE128:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+/* TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy. AES-GCM first:
+ * with AES-NI it is several times faster than ChaCha20 in GnuTLS here, and
+ * the proxy pays for two TLS hops per message. */
+#define PRIO_12 "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+#define PRIO_13 "SECURE128:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 {

@@ -25,4 +25,8 @@ err=$(MSGW_CONFIG="$T/unknown.conf" msgw-smtp 2>&1 </dev/null); rc=$?
 is "$rc" 78 "MSGW_CONFIG is honoured"
 err=$(msgw-proxy -c "$T/unknown.conf" smtp 2>&1 </dev/null); rc=$?
 is "$rc" 78 "msgw-proxy: unknown key exits 78"
+err=$(msgw-proxy smtp --foreground -c "$T/missing.conf" 2>&1 </dev/null); rc=$?
+is "$rc" 78 "msgw-proxy: options after the service name are parsed (as in its synopsis)"
+err=$(msgw-proxy nosuch -c "$T/missing.conf" 2>&1 </dev/null); rc=$?
+is "$rc" 64 "msgw-proxy: an unknown service is a usage error"
 done_testing
