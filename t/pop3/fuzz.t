@@ -9,7 +9,7 @@ if [ ! -x "$f" ]; then
 	echo "ok 1 # SKIP $f not built (configure --enable-fuzzing)"
 	exit 0
 fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/msgw-fuzz-pop3.XXXXXX") || exit 1
+dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/corpus"
 printf '\000AHVzZXIAcGFzcw==' >"$dir/corpus/b64"
