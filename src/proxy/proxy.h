@@ -79,7 +79,7 @@ struct tee {
 int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size_t hlen,
               uint64_t max);
 int tee_write(struct tee *t, const void *p, size_t n);
-/* Can the copy still be completed (space for the rest)? -1 aborts it. */
+/* Finish and fsync the copy (only the rename is left); -1 aborts it. */
 int tee_ready(struct tee *t);
 int tee_commit(struct tee *t);
 void tee_abort(struct tee *t);

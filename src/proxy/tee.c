@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/statvfs.h>
 
 #include "proxy/proxy.h"
 #include "util/path.h"
@@ -92,28 +91,22 @@ void tee_abort(struct tee *t)
 	t->d = NULL;
 }
 
-/* The store encrypts in 64 KiB chunks and writes the last one (all of a
- * small message) only at commit, after the upstream has the message. So
- * before the final dot goes out, make sure the file system can still take
- * the rest of the copy: a full disk then means a temporary error and
- * nothing sent, instead of a sent message without its copy. A disk that
- * fills in the remaining milliseconds is logged as a lost copy. */
+/* Before the final dot (or BDAT LAST) goes upstream, the copy is
+ * finished and fsynced in tmp/ (delivery_prepare): a full disk then means
+ * a temporary error and nothing sent, never a sent message without its
+ * copy. Only the rename into new/ waits for the upstream's answer. */
 int tee_ready(struct tee *t)
 {
-	struct statvfs sv;
-	char tmp[PATH_MAX];
-	uint64_t need = t->bytes + t->bytes / 64 + 2 * 65536, have;
-
+	/* Finish and fsync the copy now: after this only renames remain, so
+	 * the message may go upstream without ever leaving unrecorded. */
 	if (t->d == NULL)
 		return -1;
-	if (path_join(tmp, sizeof tmp, t->dir, "tmp") < 0 || statvfs(tmp, &sv) < 0)
-		return 0; /* cannot tell: let the commit decide */
-	have = (uint64_t)sv.f_bavail * (uint64_t)(sv.f_frsize ? sv.f_frsize : sv.f_bsize);
-	if (have >= need)
-		return 0;
-	t->err = ENOSPC;
-	tee_abort(t);
-	return -1;
+	if (delivery_prepare(t->d) < 0) {
+		t->err = errno ? errno : EIO;
+		tee_abort(t);
+		return -1;
+	}
+	return 0;
 }
 
 static void *commit_main(void *arg)

@@ -32,6 +32,7 @@ struct delivery {
 	size_t n;
 	uint64_t wsize;     /* message bytes counted with CRLF line ends */
 	int last_cr;
+	int prepared;       /* every copy finished and fsynced in tmp/ */
 	int err;            /* errno of the first failure; 0 while healthy */
 };
 
@@ -137,6 +138,8 @@ int delivery_write(struct delivery *d, const void *p, size_t n)
 {
 	int rc;
 
+	if (d->prepared && !d->err)
+		d->err = EINVAL;   /* the copies are already finished */
 	if (d->err) {
 		errno = d->err;
 		return -1;
@@ -186,18 +189,31 @@ static void undo_renames(struct delivery *d)
 	}
 }
 
+int delivery_prepare(struct delivery *d)
+{
+	if (d->prepared)
+		return 0;
+	if (d->err) {
+		errno = d->err;
+		return -1;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		if (copy_finish(&d->c[i], d->wsize) < 0) {
+			d->err = errno;
+			return -1;
+		}
+	}
+	d->prepared = 1;
+	return 0;
+}
+
 int delivery_commit(struct delivery *d)
 {
 	size_t i;
 	int saved;
 
-	if (d->err) {
-		errno = d->err;
+	if (delivery_prepare(d) < 0)
 		goto fail;
-	}
-	for (i = 0; i < d->n; i++)
-		if (copy_finish(&d->c[i], d->wsize) < 0)
-			goto fail;
 	for (i = 0; i < d->n; i++) {
 		struct copy *c = &d->c[i];
 		char newdir[PATH_MAX];

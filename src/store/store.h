@@ -56,6 +56,11 @@ struct delivery;
 int delivery_begin(struct delivery **d, const struct store *st,
 		   const struct mailbox *const *mbs, size_t n);
 int delivery_write(struct delivery *d, const void *p, size_t n);
+/* Optional first half of commit: finish and fsync every copy in tmp/, so
+ * that only renames remain. The proxy calls it before it lets a message
+ * go upstream, so that nothing leaves unrecorded. After it, no more
+ * delivery_write. -1 with errno (ENOSPC...); then abort. */
+int delivery_prepare(struct delivery *d);
 /* Frees d. On failure nothing is left in new/ of any mailbox. */
 int delivery_commit(struct delivery *d);
 /* Frees d, removes the tmp files. */
