@@ -42,6 +42,10 @@ void age_aead_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t
 		   uint8_t *out);
 int age_aead_open(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *in, size_t n,
 		  uint8_t *out);
+/* X25519: the public point of a scalar, and a shared secret; the latter
+ * returns -1 (out zeroed) for a low-order point or an all-zero result. */
+void age_x25519_base(uint8_t out[32], const uint8_t scalar[32]);
+int age_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32]);
 void age_hkdf(const uint8_t *salt, size_t saltlen, const uint8_t *ikm, size_t ikmlen,
               const char *info, uint8_t out[32]);
 

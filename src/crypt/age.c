@@ -12,7 +12,6 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <nettle/curve25519.h>
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
 #include <scrypt-kdf.h>
@@ -182,20 +181,16 @@ static int put_x25519_stanza(struct buf *b, const struct age_recipient *r,
                              const uint8_t file_key[AGE_FILE_KEY_SIZE])
 {
 	uint8_t eph[AGE_KEY_SIZE], shared[AGE_KEY_SIZE], salt[2 * AGE_KEY_SIZE], key[32];
-	uint8_t body[AGE_WRAPPED_KEY_SIZE], acc = 0;
+	uint8_t body[AGE_WRAPPED_KEY_SIZE];
 	char args[8 + 44];
-	size_t i;
 	int rc;
 
 	rc = crypt_random(eph, sizeof eph);
 	if (rc < 0)
 		goto out;
-	curve25519_mul_g(salt, eph);
+	age_x25519_base(salt, eph);
 	memcpy(salt + AGE_KEY_SIZE, r->pub, AGE_KEY_SIZE);
-	curve25519_mul(shared, eph, r->pub);
-	for (i = 0; i < sizeof shared; i++)
-		acc |= shared[i];
-	if (acc == 0) {
+	if (age_x25519(shared, eph, r->pub) < 0) {
 		rc = AGE_ERR_ARG; /* a low-order recipient key */
 		goto out;
 	}

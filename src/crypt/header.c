@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <nettle/base64.h>
-#include <nettle/curve25519.h>
 #include <nettle/hkdf.h>
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
@@ -314,15 +313,6 @@ static int unwrap_key(const uint8_t key[32], const uint8_t *body,
 	return ok;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 static int unwrap_x25519_one(const struct age_header *h, size_t i, const struct age_identity *id,
                              uint8_t file_key[AGE_FILE_KEY_SIZE])
@@ -343,8 +333,7 @@ static int unwrap_x25519_one(const struct age_header *h, size_t i, const struct 
 	memcpy(salt, share, AGE_KEY_SIZE);
 	memcpy(salt + AGE_KEY_SIZE, id->pub, AGE_KEY_SIZE);
 	share[31] &= 0x7f;
-	curve25519_mul(shared, id->secret, share);
-	if (all_zero(shared, sizeof shared)) {
+	if (age_x25519(shared, id->secret, share) < 0) {
 		/* A low-order share: the spec forbids the all-zero secret. */
 		rc = AGE_ERR_HEADER;
 		goto out;

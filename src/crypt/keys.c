@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <nettle/curve25519.h>
 
 #include "crypt/age-internal.h"
 #include "util/wipe.h"
@@ -161,7 +160,7 @@ int age_identity_parse(const char *s, struct age_identity *id)
 		return AGE_ERR_ARG;
 	rc = bech32_decode(s, IDENTITY_HRP, id->secret);
 	if (rc == 0)
-		curve25519_mul_g(id->pub, id->secret);
+		age_x25519_base(id->pub, id->secret);
 	return rc;
 }
 
@@ -182,7 +181,7 @@ int age_identity_generate(struct age_identity *id)
 	rc = crypt_random(id->secret, sizeof id->secret);
 	if (rc < 0)
 		return rc;
-	curve25519_mul_g(id->pub, id->secret);
+	age_x25519_base(id->pub, id->secret);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 # src/crypt: the age format (Nettle, libsodium AEAD, libscrypt-kdf, gnutls_rnd), and the
 # one X.509 question asked outside TLS (GnuTLS). Depends on util.
 src_libmsgw_a_SOURCES += \
-	src/crypt/aead.c \
+	src/crypt/sodium.c \
 	src/crypt/age.c src/crypt/age.h \
 	src/crypt/age-internal.h \
 	src/crypt/header.c \
