@@ -421,7 +421,9 @@ static void do_data(struct session *ss, const char *args)
 			goto out;
 		got = stream_read(&ss->s, ss->in, sizeof ss->in);
 		if (got <= 0) {
-			log_info("event=disconnect state=data error=%s", stream_strerror(&ss->s));
+			char q[200];
+			log_info("event=disconnect state=data error=%s",
+				 log_q(q, sizeof q, stream_strerror(&ss->s)));
 			done(ss, "disconnect-in-data");
 			goto out;
 		}
@@ -457,7 +459,9 @@ static int read_chunk(struct session *ss, uint64_t n, int store)
 			goto out;
 		got = stream_read(&ss->s, ss->in, want);
 		if (got <= 0) {
-			log_info("event=disconnect state=bdat error=%s", stream_strerror(&ss->s));
+			char q[200];
+			log_info("event=disconnect state=bdat error=%s",
+				 log_q(q, sizeof q, stream_strerror(&ss->s)));
 			done(ss, "disconnect-in-data");
 			goto out;
 		}
@@ -680,7 +684,7 @@ static void serve_commands(struct session *ss)
 			done(ss, len ? "disconnect-mid-line" : "disconnect");
 			return;
 		case LINE_ERROR:
-			log_info("event=read-error error=%s", stream_strerror(&ss->s));
+			log_info("event=read-error error=%s", log_q(line, sizeof line, stream_strerror(&ss->s)));
 			done(ss, ss->s.err == STREAM_TIMEOUT ? "timeout" : "read-error");
 			return;
 		}
