@@ -17,12 +17,12 @@
 #include "crypt/age.h"
 #include "net/tls.h"
 #include "pop3/pop3.h"
+#include "proxy/handoff.h"
 #include "util/log.h"
 #include "util/wipe.h"
 
-/* How a login name is served. Proxy names (user%server%mailbox) get their
- * own route when the recording proxy comes; until then they are names of
- * no mailbox. */
+/* How a login name is served. Proxy names (user%server%mailbox) go to the
+ * recording proxy when proxy.enabled; otherwise they name no mailbox. */
 enum login_route { ROUTE_UNKNOWN = 0, ROUTE_MAILBOX, ROUTE_PROXY };
 
 /* An age file sealed to a password nobody knows, at the configured work
@@ -84,8 +84,8 @@ static enum login_route route_login(const struct config *cfg, const char *name,
 	const char *at = strchr(name, '@');
 	size_t len = at ? (size_t)(at - name) : strlen(name);
 
-	if (strchr(name, '%'))
-		return ROUTE_PROXY;
+	if (proxy_login_wanted(name))
+		return cfg->proxy.enabled ? ROUTE_PROXY : ROUTE_UNKNOWN;
 	if (at && strcasecmp(at + 1, cfg->domain) != 0)
 		return ROUTE_UNKNOWN;
 	if (len != MAILBOX_ID_LEN)
@@ -108,15 +108,32 @@ static int login_failed(struct pop3 *p, const char *name, const char *reason, lo
 	return pop3_err(p, "AUTH", "Authentication failed");
 }
 
+/* A proxy login: the proxy answers the client and, on success, relays the
+ * rest of the session; then this session is over. */
+static int proxy_login(struct pop3 *p, const char *name, const char *pw, size_t plen,
+		       enum proxy_pop3_auth how)
+{
+	if (proxy_pop3_takeover(&p->s, p->fe, name, pw, plen, how) == PROXY_FINISHED) {
+		p->end = POP3_END_PROXY;
+		return -1;
+	}
+	p->errors++;   /* refused, and the refusal was sent */
+	return 0;
+}
+
 /* Open the maildrop for name with the password; answers the client. */
-static int login(struct pop3 *p, const char *name, const char *pw, size_t plen)
+static int login(struct pop3 *p, const char *name, const char *pw, size_t plen,
+		 enum proxy_pop3_auth how)
 {
 	long long start = stream_now_ms();
 	char id[MAILBOX_ID_LEN + 1];
 	struct maildrop *md = NULL;
 	char tls[96];
+	enum login_route route = route_login(p->cfg, name, id);
 
-	if (route_login(p->cfg, name, id) != ROUTE_MAILBOX) {
+	if (route == ROUTE_PROXY)
+		return proxy_login(p, name, pw, plen, how);
+	if (route != ROUTE_MAILBOX) {
 		burn_like_unseal(p, pw, plen);
 		return login_failed(p, name, "unknown", start);
 	}
@@ -181,7 +198,7 @@ int pop3_cmd_pass(struct pop3 *p, char *args)
 		p->errors++;
 		return pop3_err(p, NULL, "USER first");
 	}
-	rc = login(p, p->user, args, strlen(args));
+	rc = login(p, p->user, args, strlen(args), PROXY_POP3_USER_PASS);
 	p->user[0] = '\0';
 	return rc;
 }
@@ -210,7 +227,7 @@ static int auth_plain(struct pop3 *p, const unsigned char *msg, size_t len)
 	name[clen] = '\0';
 	if (zlen > 0 && (zlen != clen || memcmp(msg, name, clen) != 0))
 		return login_failed(p, name, "authzid", stream_now_ms());
-	rc = login(p, name, (const char *)z2 + 1, len - (size_t)(z2 + 1 - msg));
+	rc = login(p, name, (const char *)z2 + 1, len - (size_t)(z2 + 1 - msg), PROXY_POP3_SASL_PLAIN);
 	return rc;
 }
 

@@ -32,9 +32,11 @@ enum pop3_end {
 	POP3_END_ERRORS,
 	POP3_END_IO,
 	POP3_END_DAMAGED,   /* a message failed mid-stream: the connection is cut */
+	POP3_END_PROXY,     /* handed to the recording proxy, which relayed it to its end */
 };
 
 struct pop3 {
+	const struct frontend *fe;
 	const struct config *cfg;
 	const struct conn *conn;
 	struct stream s;

@@ -58,7 +58,7 @@ static const char *const end_names[] = {
 	[POP3_END_NONE] = "none",       [POP3_END_QUIT] = "quit",
 	[POP3_END_EOF] = "disconnect",  [POP3_END_TIMEOUT] = "timeout",
 	[POP3_END_ERRORS] = "errors",   [POP3_END_IO] = "io",
-	[POP3_END_DAMAGED] = "damaged",
+	[POP3_END_DAMAGED] = "damaged", [POP3_END_PROXY] = "proxy",
 };
 
 const char *pop3_state_name(enum pop3_state st)
@@ -320,6 +320,7 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 		log_error("event=session error=\"out of memory\"");
 		return EX_OSERR;
 	}
+	p->fe = fe;
 	p->cfg = &fe->app.cfg;
 	p->conn = c;
 	p->state = POP3_AUTHORIZATION;

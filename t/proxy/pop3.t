@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "proxy"))
@@ -249,8 +250,54 @@ else:
     t.skip("cannot mount a tmpfs here", "full disk")
 
 
+# --- msgw-pop3 hands % log-ins to the proxy (proxy.enabled, the default) ---
+seen_uidls = set()
+q = poplib.POP3("127.0.0.1", port, timeout=30)
+q.stls(ctx)
+q.user(login)
+q.pass_(PASSWORD)
+seen_uidls = {x.split()[1] for x in q.uidl()[1]}
+q.quit()
+pport = env.port()
+env.start("msgw-pop3", "--listen", f"127.0.0.1:{pport}", "--foreground", port=pport)
+before = len(copies())
+peers.put_pop3_message("1000000009.M9P1.upstream", msg(9, b"Through msgw-pop3.\n"))
+p = poplib.POP3("127.0.0.1", pport, timeout=30)
+p.stls(ctx)
+p.user(login)
+t.like(p.pass_(PASSWORD).decode(), "+OK", "msgw-pop3: a user%server%mailbox log-in is relayed to Dovecot")
+t.ok(p.stat()[0] >= 1, "msgw-pop3: the upstream maildrop is seen")
+new = [int(x.split()[0]) for x in p.uidl()[1] if b"M9P1" in x or x.split()[1] not in seen_uidls]
+resp, lines, _ = p.retr(new[-1])
+t.like(b"\r\n".join(lines).decode(), "Through msgw-pop3.", "msgw-pop3: the new upstream message is retrieved")
+p.quit()
+t.is_(len(copies()), before + 1, "msgw-pop3: a message retrieved through it is recorded")
+for _ in range(100):   # the summary is written just after the session ends
+    if "end=proxy" in env.log("msgw-pop3"):
+        break
+    time.sleep(0.1)
+t.like(env.log("msgw-pop3"), "end=proxy", "msgw-pop3: the session summary says it was proxied")
+
+# with proxy.enabled = false the same log-in is just an unknown name
+off_conf = os.path.join(env.dir, "noproxy.conf")
+with open(env.config) as f, open(off_conf, "w") as g:
+    g.write(f.read().replace("proxy = {", "proxy = {\n  enabled = false;", 1))
+oport = env.port()
+env.start("msgw-pop3", "-c", off_conf, "--listen", f"127.0.0.1:{oport}", "--foreground", port=oport,
+          logname="msgw-pop3-noproxy")
+p = poplib.POP3("127.0.0.1", oport, timeout=30)
+p.stls(ctx)
+p.user(login)
+try:
+    p.pass_(PASSWORD)
+    t.ok(False, "proxy.enabled = false: the % log-in is refused")
+except poplib.error_proto as e:
+    t.like(str(e), "[AUTH]", "proxy.enabled = false: the % log-in is refused like an unknown mailbox")
+p.quit()
+
 # every server log free of sanitizer reports (ASan/UBSan/LSan builds)
-for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-strict']:
+for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-strict', 'msgw-pop3',
+             'msgw-pop3-noproxy']:
     t.ok("Sanitizer" not in env.log(name) and "runtime error" not in env.log(name),
          f"{name}: no sanitizer report", env.log(name)[-3000:])
 
