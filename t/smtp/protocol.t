@@ -9,7 +9,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import Test  # noqa: E402
-from smtptest import sanitizer_clean, Mailbox, Raw, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, wait_log, Mailbox, Raw, strip_trace  # noqa: E402
 
 t = Test()
 env = t.env(smtp__require_tls=False, smtp__max_recipients=3, smtp__max_errors=8,
@@ -286,9 +286,9 @@ t.ok(b"with ESMTPS" in m and b"TLS1." in m.split(b"\r\n\r\n")[0], "Received: nam
      m[:400])
 c.cmd("QUIT")
 c.close()
-t.like(env.log("tls"), "event=session tls=\"TLS1.", "summary line names the TLS version")
-t.ok("event=session" in env.log("tls") and "result=quit" in env.log("tls") and "duration_ms=" in env.log("tls"),
-     "one summary line per session")
+log = wait_log(env, "tls", "event=session tls=\"TLS1.")
+t.like(log, "event=session tls=\"TLS1.", "summary line names the TLS version")
+t.ok("result=quit" in log and "duration_ms=" in log and "messages=1" in log, "one summary line per session", log)
 
 # Global allowed_networks and the session bound.
 env.write_config({**env.settings, "smtp.allowed_networks": ["192.0.2.0/24", "::1/128"],

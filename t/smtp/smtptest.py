@@ -239,3 +239,14 @@ def sanitizer_clean(t, env):
             if "Sanitizer" in text or "runtime error:" in text:
                 bad.append(n)
     t.ok(not bad, "no sanitizer report in the server logs", bad)
+
+
+def wait_log(env, name, text, timeout=15):
+    """The log of server `name` once it holds text (a session's summary is
+    written after the client has gone), or as it is at the timeout."""
+    deadline = time.monotonic() + timeout
+    log = env.log(name)
+    while text not in log and time.monotonic() < deadline:
+        time.sleep(0.05)
+        log = env.log(name)
+    return log
