@@ -29,6 +29,15 @@ def unstuff(data):
     return b"\r\n".join(ln[1:] if ln.startswith(b".") else ln for ln in data.split(b"\r\n"))
 
 
+def wait_empty(box, sub, timeout=10):
+    """The files of box/sub once it is empty, or at the timeout (the server
+    cleans up after it has seen the disconnect)."""
+    deadline = time.monotonic() + timeout
+    while box.files(sub) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return box.files(sub)
+
+
 def code(r):
     return r[0]
 
@@ -199,17 +208,17 @@ c.cmd(f"RCPT TO:<{mb.address}>")
 c.cmd("DATA")
 c.send(b"Subject: cut\r\n\r\nhalf a message\r\n")
 c.close()
-time.sleep(0.5)
+wait_log(env, "msgw-smtp", "event=disconnect state=data")
 t.is_(len(mb.files()), before, "disconnect mid-DATA: nothing in new/")
-t.is_(mb.files("tmp"), [], "disconnect mid-DATA: nothing left in tmp/")
+t.is_(wait_empty(mb, "tmp"), [], "disconnect mid-DATA: nothing left in tmp/")
 c = session()
 c.cmd("MAIL FROM:<a@b.test>")
 c.cmd(f"RCPT TO:<{mb.address}>")
 c.send(b"BDAT 100 LAST\r\nonly some")
 c.close()
-time.sleep(0.5)
+wait_log(env, "msgw-smtp", "event=disconnect state=bdat")
 t.is_(len(mb.files()), before, "disconnect mid-BDAT: nothing in new/")
-t.is_(mb.files("tmp"), [], "disconnect mid-BDAT: nothing left in tmp/")
+t.is_(wait_empty(mb, "tmp"), [], "disconnect mid-BDAT: nothing left in tmp/")
 
 # A store failure: 451 4.3.0, and the client may try again.
 broken = Mailbox(env, "broken")
