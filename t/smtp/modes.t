@@ -35,6 +35,25 @@ port = env.port()
 env.start("msgw-smtp", "--foreground", "--listen", f"127.0.0.1:{port}", port=port)
 t.ok(send(port, "listen"), "--listen: message stored")
 
+# IPv6: listen on [::1], the peer shows as [::1] in Received:.
+try:
+    socket.socket(socket.AF_INET6).bind(("::1", 0))
+    has_v6 = True
+except OSError:
+    has_v6 = False
+if not has_v6:
+    t.skip("no ::1 on this machine", "IPv6 --listen")
+else:
+    p6 = env.port()
+    env.start("msgw-smtp", "--foreground", "--listen", f"[::1]:{p6}", logname="v6")
+    wait_port(p6, host="::1")
+    with smtplib.SMTP("::1", p6, timeout=60) as s:
+        s.starttls(context=ssl.create_default_context(cafile=env.ca))
+        refused = s.sendmail("v6@example.org", [mb.address], b"Subject: v6\r\n\r\nover IPv6\r\n")
+    m = mb.last()
+    t.ok(refused == {} and b"([::1])" in m.split(b"\r\n\r\n")[0], "--listen [::1]: stored, peer [::1] in Received:",
+         m[:300])
+
 if shutil.which("systemd-socket-activate") is None:
     t.skip("systemd-socket-activate not installed", "inetd mode")
     t.skip("systemd-socket-activate not installed", "LISTEN_FDS mode")
