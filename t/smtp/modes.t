@@ -37,7 +37,8 @@ t.ok(send(port, "listen"), "--listen: message stored")
 
 # IPv6: listen on [::1], the peer shows as [::1] in Received:.
 try:
-    socket.socket(socket.AF_INET6).bind(("::1", 0))
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", 0))
     has_v6 = True
 except OSError:
     has_v6 = False
