@@ -5,8 +5,8 @@ TESTS += t/acme/acme-test t/acme/selfsigned.t t/acme/import.t t/acme/pebble.t t/
 EXTRA_DIST += t/acme/selfsigned.t t/acme/import.t t/acme/pebble.t t/acme/ari.t t/acme/acmetest.py \
 	t/acme/fuzz.t
 
+FUZZ_TESTS += t/acme/fuzz.t
 if FUZZING
 check_PROGRAMS += t/acme/fuzz-cert
 t_acme_fuzz_cert_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-TESTS += t/acme/fuzz.t
 endif

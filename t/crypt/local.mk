@@ -14,8 +14,8 @@ if FUZZING
 check_PROGRAMS += t/crypt/fuzz-header t/crypt/fuzz-decrypt
 t_crypt_fuzz_header_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 t_crypt_fuzz_decrypt_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
-TESTS += t/crypt/fuzz.t
 endif
+FUZZ_TESTS += t/crypt/fuzz.t
 
 # The vectors, listed for make dist (automake takes no wildcard). After
 # updating t/crypt/vectors, regenerate this list: sh t/crypt/vectors.sh

@@ -12,5 +12,5 @@ if FUZZING
 check_PROGRAMS += t/pop3/fuzz-pop3
 t_pop3_fuzz_pop3_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
-TESTS += t/pop3/fuzz.t
+FUZZ_TESTS += t/pop3/fuzz.t
 EXTRA_DIST += t/pop3/fuzz.t

@@ -9,7 +9,7 @@ if FUZZING
 check_PROGRAMS += t/smtp/fuzz-smtp
 t_smtp_fuzz_smtp_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
-TESTS += t/smtp/fuzz.t
+FUZZ_TESTS += t/smtp/fuzz.t
 EXTRA_DIST += t/smtp/fuzz.t
 
 EXTRA_DIST += t/smtp/bench.sh t/smtp/bench.py

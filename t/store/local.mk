@@ -8,7 +8,7 @@ if FUZZING
 check_PROGRAMS += t/store/fuzz-store
 t_store_fuzz_store_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
-TESTS += t/store/fuzz.t
+FUZZ_TESTS += t/store/fuzz.t
 
 check_PROGRAMS += t/store/store-bench
 EXTRA_DIST += t/store/bench.sh
