@@ -3,4 +3,5 @@
 src_libmsgw_a_SOURCES += src/proxy/session.c src/proxy/session.h \
 	src/proxy/handoff.h src/proxy/proxy.h src/proxy/login.c src/proxy/sasl.c \
 	src/proxy/upstream.c src/proxy/tee.c src/proxy/seen.c src/proxy/dot.c \
-	src/proxy/reply.c src/proxy/smtp.c src/proxy/pop3.c
+	src/proxy/reply.c src/proxy/smtp.c src/proxy/pop3.c \
+	src/proxy/smtpauth.c src/proxy/smtpauth.h

@@ -13,6 +13,7 @@
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
+#include "proxy/smtpauth.h"
 #include "util/log.h"
 #include "util/wipe.h"
 
@@ -96,63 +97,36 @@ static void smtp_ehlo(struct front *f, int tls)
  * -1 end. */
 static int smtp_auth(struct front *f, const char *args)
 {
-	char user[FRONT_LINE];
-	const char *u = NULL, *pw = NULL, *init;
-	size_t plen = 0;
-	int rc = 0, r;
+	struct smtpauth a;
+	int rc = 0;
 
-	init = strchr(args, ' ');
-	if (strncasecmp(args, "PLAIN", 5) == 0 && (args[5] == '\0' || args[5] == ' ')) {
-		if (init && init[1]) {
-			r = b64_decode(init + 1, strlen(init + 1), f->dec, sizeof f->dec, &f->dlen);
-		} else {
-			stream_puts(&f->s, "334 \r\n");
-			r = get_b64(f);
-		}
-		if (r == -3)
-			return -1;
-		if (r < 0 || sasl_plain_split(f->dec, f->dlen, &u, &pw, &plen) < 0)
-			goto bad;
-	} else if (strncasecmp(args, "LOGIN", 5) == 0 && (args[5] == '\0' || args[5] == ' ')) {
-		if (init && init[1]) {
-			r = b64_decode(init + 1, strlen(init + 1), f->dec, sizeof f->dec, &f->dlen);
-		} else {
-			stream_puts(&f->s, "334 VXNlcm5hbWU6\r\n");
-			r = get_b64(f);
-		}
-		if (r == -3)
-			return -1;
-		if (r < 0 || memchr(f->dec, '\0', f->dlen))
-			goto bad;
-		memcpy(user, f->dec, f->dlen + 1);
-		stream_puts(&f->s, "334 UGFzc3dvcmQ6\r\n");
-		if ((r = get_b64(f)) == -3)
-			return -1;
-		if (r < 0)
-			goto bad;
-		u = user;
-		pw = (const char *)f->dec;
-		plen = f->dlen;
-	} else {
+	switch (smtpauth_read(&f->s, args, &a)) {
+	case SMTPAUTH_OK:
+		break;
+	case SMTPAUTH_BAD_MECH:
 		stream_puts(&f->s, "504 5.5.4 Unrecognized authentication mechanism\r\n");
-		return 0;
+		goto out;
+	case SMTPAUTH_CANCELLED:
+		stream_puts(&f->s, "501 5.0.0 Authentication cancelled\r\n");
+		goto out;
+	case SMTPAUTH_MALFORMED:
+		stream_puts(&f->s, "501 5.5.2 Cannot decode the response\r\n");
+		goto out;
+	case SMTPAUTH_LOST:
+		rc = -1;
+		goto out;
 	}
-	if (!proxy_login_wanted(u)) {
+	if (!proxy_login_wanted(a.user)) {
 		stream_puts(&f->s, "535 5.7.8 This port only accepts "
 		                   "remote_user%target_server%mailbox_id log-ins\r\n");
 		rc = ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
-		goto out;
-	}
-	if (proxy_smtp_takeover(&f->s, f->fe, u, pw, plen) == PROXY_FINISHED)
+	} else if (proxy_smtp_takeover(&f->s, f->fe, a.user, a.pass, a.plen) == PROXY_FINISHED) {
 		rc = 1;
-	else
+	} else {
 		rc = ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
-	goto out;
-bad:
-	stream_puts(&f->s, r == -2 ? "501 5.0.0 Authentication cancelled\r\n"
-	                           : "501 5.5.2 Cannot decode the response\r\n");
+	}
 out:
-	wipe(user, sizeof user);
+	smtpauth_wipe(&a, &f->s);
 	forget(f);
 	return rc;
 }

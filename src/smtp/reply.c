@@ -48,6 +48,10 @@ static const struct reply_def replies[R_COUNT] = {
 	[R_TOO_BIG] = { 552, "5.3.4", "message size exceeds fixed limit" },
 	[R_NETWORK_DENIED] = { 554, "5.7.1", "access denied from your network" },
 	[R_BAD_PARAM] = { 555, "5.5.4", "unsupported MAIL/RCPT parameter" },
+	[R_AUTH_CANCELLED] = { 501, "5.0.0", "authentication cancelled" },
+	[R_AUTH_MALFORMED] = { 501, "5.5.2", "cannot decode the authentication response" },
+	[R_AUTH_BAD_MECH] = { 504, "5.5.4", "unrecognized authentication mechanism" },
+	[R_AUTH_FAILED] = { 535, "5.7.8", "only remote_user%target_server%mailbox_id log-ins are accepted here" },
 };
 
 int reply_code(enum reply r)

@@ -45,6 +45,10 @@ enum reply {
 	R_TOO_BIG,           /* 552 5.3.4 */
 	R_NETWORK_DENIED,    /* 554 5.7.1 */
 	R_BAD_PARAM,         /* 555 5.5.4 */
+	R_AUTH_CANCELLED,    /* 501 5.0.0 */
+	R_AUTH_MALFORMED,    /* 501 5.5.2 */
+	R_AUTH_BAD_MECH,     /* 504 5.5.4 */
+	R_AUTH_FAILED,       /* 535 5.7.8 */
 	R_COUNT
 };
 

@@ -19,6 +19,8 @@
 
 #include "net/stream.h"
 #include "net/tls.h"
+#include "proxy/handoff.h"
+#include "proxy/smtpauth.h"
 #include "smtp/command.h"
 #include "smtp/data.h"
 #include "smtp/rcpt.h"
@@ -27,6 +29,7 @@
 #include "smtp/session.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/wipe.h"
 
 enum state { ST_INIT, ST_READY, ST_MAIL, ST_RCPT, ST_BDAT, ST_BLOCKED, ST_DONE };
 
@@ -37,6 +40,7 @@ static const char *const state_names[] = { "init", "ready", "mail", "rcpt", "bda
 
 struct session {
 	struct stream s;
+	const struct frontend *fe;
 	const struct conn *c;
 	const struct config *cfg;
 	struct store store;
@@ -291,10 +295,12 @@ static void do_ehlo(struct session *ss, const char *args)
 		      "250-BINARYMIME\r\n"
 		      "250-SMTPUTF8\r\n"
 		      "250-CHUNKING\r\n"
-		      "%s"
+		      "%s%s"
 		      "250 ENHANCEDSTATUSCODES\r\n",
 		      ss->cfg->hostname, ss->cfg->smtp.max_message_size,
-		      tls_possible(ss) ? "250-STARTTLS\r\n" : "");
+		      tls_possible(ss) ? "250-STARTTLS\r\n" : "",
+		      /* only proxy log-ins exist, and never before TLS */
+		      tls_active(&ss->s) && ss->cfg->proxy.enabled ? "250-AUTH PLAIN LOGIN\r\n" : "");
 }
 
 static void do_helo(struct session *ss, const char *args)
@@ -593,7 +599,53 @@ static void do_starttls(struct session *ss, const char *args)
 	enter(ss, ST_INIT);
 }
 
-/* The command table. An AUTH command (the proxy) slots in here. */
+/* AUTH is the recording proxy's way in (msgw-proxy(8)): a
+ * remote_user%target_server%mailbox_id log-in hands the session over; the
+ * journal path itself needs no log-in. Never before TLS: nothing on the
+ * AUTH line is read then. */
+static void do_auth(struct session *ss, const char *args)
+{
+	struct smtpauth a;
+
+	if (!ss->cfg->proxy.enabled) {
+		fail(ss, R_NOT_IMPLEMENTED);
+		return;
+	}
+	if (!tls_active(&ss->s)) {
+		fail(ss, R_NEED_TLS);
+		return;
+	}
+	switch (smtpauth_read(&ss->s, args, &a)) {
+	case SMTPAUTH_OK:
+		break;
+	case SMTPAUTH_BAD_MECH:
+		fail(ss, R_AUTH_BAD_MECH);
+		goto out;
+	case SMTPAUTH_CANCELLED:
+		reply(ss, R_AUTH_CANCELLED, NULL);
+		goto out;
+	case SMTPAUTH_MALFORMED:
+		fail(ss, R_AUTH_MALFORMED);
+		goto out;
+	case SMTPAUTH_LOST:
+		done(ss, "disconnect");
+		goto out;
+	}
+	if (!proxy_login_wanted(a.user)) {
+		log_warning("event=auth_failed reason=not-a-proxy-login");
+		fail(ss, R_AUTH_FAILED);
+	} else if (proxy_smtp_takeover(&ss->s, ss->fe, a.user, a.pass, a.plen) == PROXY_FINISHED) {
+		done(ss, "proxy");
+	} else if (++ss->errors >= ss->cfg->smtp.max_errors) {
+		/* the proxy sent its refusal; this one counts like a bad command */
+		reply(ss, R_TOO_MANY_ERRORS, NULL);
+		done(ss, "too-many-errors");
+	}
+out:
+	smtpauth_wipe(&a, &ss->s);
+}
+
+/* The command table. */
 static const struct command commands[] = {
 	{ "EHLO", ST_SESSION, 0, do_ehlo },
 	{ "HELO", ST_SESSION, 0, do_helo },
@@ -607,6 +659,7 @@ static const struct command commands[] = {
 	{ "VRFY", ST_SESSION, 0, do_vrfy },
 	{ "HELP", ST_SESSION, 0, do_help },
 	{ "STARTTLS", IN(ST_INIT) | IN(ST_READY), 0, do_starttls },
+	{ "AUTH", IN(ST_READY), 0, do_auth },
 	{ "EXPN", ST_SESSION, 0, do_not_implemented },
 	{ "TURN", ST_SESSION, 0, do_not_implemented },
 	{ "ETRN", ST_SESSION, 0, do_not_implemented },
@@ -672,6 +725,7 @@ static void serve_commands(struct session *ss)
 				fail(ss, total < SMTP_LINE_MAX ? R_BAD_LINE : R_LINE_TOO_LONG);
 			else
 				dispatch(ss, line, len);
+			wipe(line, len);   /* an AUTH line can carry a password */
 			broken = 0;
 			total = 0;
 			break;
@@ -717,6 +771,7 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 	/* Replies leave in whole buffers already; Nagle would only hold one
 	 * back for a delayed ACK. Not a socket (a pipe, a test): ignored. */
 	(void)setsockopt(c->wfd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	ss->fe = fe;
 	ss->c = c;
 	ss->cfg = cfg;
 	ss->tx_err = R_OKAY;

@@ -376,8 +376,33 @@ else:
     t.skip("cannot mount a tmpfs here", "full disk: temporary error")
 
 
+# --- 8. msgw-smtp hands AUTH with a % log-in to the proxy (proxy.enabled) ---
+sport = env.port()
+env.start("msgw-smtp", "--listen", f"127.0.0.1:{sport}", "--foreground", port=sport)
+before = len(copies())
+msg = message("via-msgw-smtp")
+s = smtplib.SMTP("127.0.0.1", sport, timeout=30)
+t.ok("AUTH" not in s.ehlo()[1].decode(), "msgw-smtp: no AUTH offered before TLS")
+s.starttls(context=ctx)
+t.like(s.ehlo()[1].decode(), "AUTH PLAIN LOGIN", "msgw-smtp: AUTH PLAIN LOGIN offered after STARTTLS")
+s.login(login(), PASSWORD)
+s.sendmail("sender@client.test", ["bob@dest.test"], msg)
+s.quit()
+sent += 1
+got = upstream_copy_of("via-msgw-smtp", sent)
+t.is_(got.replace(b"\n", b"\r\n") if got else None, msg, "msgw-smtp: the message reached Postfix unchanged")
+c = copies()
+t.is_(len(c), before + 1, "msgw-smtp: and its copy is stored")
+t.ok(any(strip_trace(decrypt(p))[1] == msg for p in c), "msgw-smtp: the copy decrypts to the bytes sent")
+for _ in range(100):   # the summary is written just after the session ends
+    if "result=proxy" in env.log("msgw-smtp"):
+        break
+    time.sleep(0.1)
+t.like(env.log("msgw-smtp"), "result=proxy", "msgw-smtp: the session summary says it was proxied")
+t.ok(PASSWORD not in env.log("msgw-smtp"), "msgw-smtp: the password is in no log line")
+
 # every server log free of sanitizer reports (ASan/UBSan/LSan builds)
-for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-allow']:
+for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-allow', 'msgw-smtp']:
     t.ok("Sanitizer" not in env.log(name) and "runtime error" not in env.log(name),
          f"{name}: no sanitizer report", env.log(name)[-3000:])
 

@@ -79,7 +79,7 @@ t.like(c.cmd("VRFY someone")[1], "252 2.5.0", "VRFY: 252 2.5.0")
 t.like(c.cmd("HELP")[1], "214 2.0.0", "HELP: 214")
 t.like(c.cmd("NOOP")[1], "250 2.0.0", "NOOP: 250")
 t.like(c.cmd("RSET")[1], "250 2.0.0", "RSET: 250")
-t.like(c.cmd("AUTH PLAIN AGFAYg==")[1], "500 5.5.1", "AUTH not offered on the journal path")
+t.like(c.cmd("AUTH PLAIN AGFAYg==")[1], "530 5.7.0", "AUTH before TLS: 530 5.7.0, nothing on the line is read")
 t.like(c.cmd("QUIT")[1], "221 2.0.0", "QUIT: 221 2.0.0")
 t.ok(c.closed(), "connection closed after QUIT")
 
@@ -285,6 +285,16 @@ t.ok(r[0] == 250 and "STARTTLS" not in r[1], "EHLO after TLS: no STARTTLS advert
 t.like(c.cmd(f"RCPT TO:<{mb.address}>")[1], "503 5.5.1",
        "commands pipelined before the handshake were discarded (no MAIL in effect)")
 t.like(c.cmd("STARTTLS")[1], "503 5.5.1", "STARTTLS twice: 503")
+t.ok("AUTH PLAIN LOGIN" in r[1], "EHLO after TLS offers AUTH PLAIN LOGIN (proxy log-ins)", r)
+t.like(c.cmd("AUTH CRAM-MD5")[1], "504 5.5.4", "AUTH with another mechanism: 504 5.5.4")
+t.like(c.cmd("AUTH PLAIN !!!!")[1], "501 5.5.2", "AUTH PLAIN with bad base64: 501 5.5.2")
+t.like(c.cmd("AUTH LOGIN")[1], "334 VXNlcm5hbWU6", "AUTH LOGIN asks for the user name")
+t.like(c.cmd("*")[1], "501 5.0.0", "AUTH cancelled with *: 501 5.0.0")
+t.like(c.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==")[1], "535 5.7.8",
+       "AUTH with a name that is no proxy log-in: 535 5.7.8 (the journal path has no log-ins)")
+t.like(c.cmd("NOOP")[1], "250", "the session goes on after a refused AUTH")
+t.ok("AGFsaWNlAHNlY3JldA" not in env.log("tls") and "secret" not in env.log("tls"),
+     "no credential in the log")
 t.like(c.cmd("MAIL FROM:<a@b.test>")[1], "250", "MAIL after STARTTLS: 250")
 c.cmd(f"RCPT TO:<{mb.address}>")
 c.cmd("DATA")
