@@ -53,6 +53,7 @@ static const struct key keys[] = {
 	{ "proxy.enabled", K_BOOL, F(proxy.enabled), NULL, 1, 0, 1, 0 },
 	{ "proxy.ca_file", K_STR, F(proxy.ca_file), "", 0, 0, 0, 0 },
 	{ "proxy.allowed_targets", K_LIST, F(proxy.allowed_targets), NULL, 0, 0, 0, 0 },
+	{ "proxy.target_ca_files", K_LIST, F(proxy.target_ca_files), NULL, 0, 0, 0, 0 },
 	{ "proxy.pop3_require_copy", K_BOOL, F(proxy.pop3_require_copy), NULL, 0, 0, 1, 0 },
 	{ "proxy.connect_timeout", K_INT, F(proxy.connect_timeout), NULL, 30, 1, 3600, 0 },
 	{ "proxy.reply_timeout", K_INT, F(proxy.reply_timeout), NULL, 300, 1, DAY, 0 },
@@ -312,6 +313,21 @@ static int parse_networks(struct ctx *c, struct config *cfg, const config_t *lc)
 	return 0;
 }
 
+/* "PATTERN=/absolute/ca.pem": the pattern as in proxy.allowed_targets. */
+static int check_target_cas(struct ctx *c, struct config *cfg, const config_t *lc)
+{
+	const struct strlist *l = &cfg->proxy.target_ca_files;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->v[i], '=');
+
+		if (eq == NULL || eq == l->v[i] || eq[1] != '/')
+			return fail(c, config_lookup(lc, "proxy.target_ca_files"), "proxy.target_ca_files",
+				    "\"%s\" is not PATTERN=/absolute/path/to/ca.pem", l->v[i]);
+	}
+	return 0;
+}
+
 static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 {
 	if (cfg->data_dir[0] != '/')
@@ -319,6 +335,8 @@ static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 	if (cfg->status.oldest_warning_hours > cfg->status.oldest_critical_hours)
 		return fail(c, config_lookup(lc, "status.oldest_warning_hours"), "status.oldest_warning_hours",
 			    "must not exceed status.oldest_critical_hours");
+	if (check_target_cas(c, cfg, lc) < 0)
+		return -1;
 	return parse_networks(c, cfg, lc);
 }
 

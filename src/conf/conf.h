@@ -48,6 +48,7 @@ struct config {
 		int enabled;
 		char *ca_file;
 		struct strlist allowed_targets;
+		struct strlist target_ca_files;  /* "PATTERN=FILE": that CA only, for those targets */
 		int pop3_require_copy;
 		int connect_timeout, reply_timeout;
 	} proxy;

@@ -140,3 +140,20 @@ int proxy_target_allowed(const struct strlist *patterns, const char *host)
 			return 1;
 	return 0;
 }
+
+const char *proxy_target_ca(const struct strlist *list, const char *host)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const char *eq = strchr(list->v[i], '=');
+		char pat[256];
+		size_t pl;
+
+		if (eq == NULL || (pl = (size_t)(eq - list->v[i])) >= sizeof pat)
+			continue;   /* refused when the configuration was loaded */
+		memcpy(pat, list->v[i], pl);
+		pat[pl] = '\0';
+		if (pattern_match(pat, host))
+			return eq + 1;
+	}
+	return NULL;
+}

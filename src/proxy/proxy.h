@@ -27,6 +27,8 @@ int proxy_login_parse(const char *login, struct proxy_target *t, const char **wh
 /* An empty list allows every target; else exact names (case-insensitive),
  * "*.example.com" (any name below example.com) or addresses. */
 int proxy_target_allowed(const struct strlist *patterns, const char *host);
+/* The CA file proxy.target_ca_files names for host, or NULL. */
+const char *proxy_target_ca(const struct strlist *list, const char *host);
 
 /* --- sasl.c: base64 and SASL PLAIN --- */
 /* Decode base64 text (no whitespace) into out; -1 when malformed or out is

@@ -104,10 +104,13 @@ int upstream_connect(struct upstream *u, const struct config *cfg, const char *h
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
                  size_t errlen)
 {
+	/* A CA named for this target replaces the general trust (a private
+	 * CA, or a pin); verification itself is never switched off. */
+	const char *pinned = proxy_target_ca(&cfg->proxy.target_ca_files, host);
 	struct tls_client_opts o = {
 	    .host = host,
-	    .ca_file = cfg->proxy.ca_file,
-	    .system_trust = 1,
+	    .ca_file = pinned ? pinned : cfg->proxy.ca_file,
+	    .system_trust = pinned == NULL,
 	    .handshake_timeout = cfg->proxy.reply_timeout < cfg->tls.handshake_timeout
 	                             ? cfg->proxy.reply_timeout
 	                             : cfg->tls.handshake_timeout,

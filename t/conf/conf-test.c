@@ -103,6 +103,8 @@ static void test_bad(void)
 	bad("level.conf", "log_level = \"loud\";\n", "1: log_level: must be one of");
 	bad("cidr.conf", "smtp = { allowed_networks = [ \"10.0.0.0/40\" ]; };\n",
 	    "1: smtp.allowed_networks: \"10.0.0.0/40\" is not an address");
+	bad("target-ca.conf", "proxy = { target_ca_files = [ \"mail.example.com\" ]; };\n",
+	    "1: proxy.target_ca_files: \"mail.example.com\" is not PATTERN=/absolute/path/to/ca.pem");
 	bad("list.conf", "proxy = { allowed_targets = \"a\"; };\n", "1: proxy.allowed_targets: must be a list");
 	bad("relative.conf", "data_dir = \"relative/dir\";\n", "1: data_dir: must be an absolute path");
 	bad("empty-domain.conf", "domain = \"\";\n", "1: domain: must not be empty");

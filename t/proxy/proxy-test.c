@@ -80,6 +80,21 @@ static void test_allowed(void)
 	   "addresses");
 }
 
+static void test_target_ca(void)
+{
+	char *v[] = {"*.corp.example=/etc/msgw/corp-ca.pem", "192.0.2.7=/etc/msgw/pin.pem"};
+	struct strlist none = {NULL, 0}, l = {v, 2};
+	const char *ca;
+
+	ok(proxy_target_ca(&none, "mail.corp.example") == NULL, "target CA: none configured");
+	ca = proxy_target_ca(&l, "mail.corp.example");
+	ok(ca && strcmp(ca, "/etc/msgw/corp-ca.pem") == 0, "target CA: a pattern names the CA file");
+	ca = proxy_target_ca(&l, "192.0.2.7");
+	ok(ca && strcmp(ca, "/etc/msgw/pin.pem") == 0, "target CA: an address names its own");
+	ok(proxy_target_ca(&l, "corp.example") == NULL && proxy_target_ca(&l, "192.0.2.70") == NULL,
+	   "target CA: other targets keep the general trust");
+}
+
 static void test_sasl(void)
 {
 	unsigned char dec[256];
@@ -295,6 +310,7 @@ int main(void)
 	plan_lazy();
 	test_login();
 	test_allowed();
+	test_target_ca();
 	test_sasl();
 	test_dot();
 	test_dot_eof();

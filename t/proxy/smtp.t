@@ -301,6 +301,23 @@ fake_ca = FakeUpstream(t, "smtp", tls=sctx2)
 t.like(raw.auth(login(f"127.0.0.1:{fake_ca.port}")), "454", "upstream certificate from an unknown CA refused")
 t.ok(b"AUTH" not in fake_ca.received, "no credential sent to the unknown CA's server")
 
+# proxy.target_ca_files: that CA, and only it, for the targets it names
+pin_conf = os.path.join(env.dir, "pinned.conf")
+with open(env.config) as f, open(pin_conf, "w") as g:
+    g.write(f.read().replace("proxy = {", "proxy = {\n  target_ca_files = [ \"127.0.0.1=%s\" ];"
+                             % os.path.join(env.dir, "otherca", "ca.pem"), 1))
+pport = env.port()
+env.start("msgw-proxy", "-c", pin_conf, "--listen", f"127.0.0.1:{pport}", "--foreground", "smtp",
+          port=pport, logname="msgw-proxy-pinned")
+praw = Raw(pport)
+praw.starttls()
+praw.cmd("EHLO raw.test")
+t.like(praw.auth(login(f"127.0.0.1:{fake_ca.port}")), "535 no",
+       "target_ca_files: a private CA named for the target is trusted (credentials relayed)")
+t.like(praw.auth(login(f"127.0.0.1:{peers.smtp_port}")), "454",
+       "target_ca_files: for that target the general trust no longer applies (a pin)")
+praw.cmd("QUIT")
+
 # a trusted upstream by name: SNI sent, credentials relayed exactly, the
 # upstream's own refusal passed back
 sni = []
@@ -402,7 +419,7 @@ t.like(env.log("msgw-smtp"), "result=proxy", "msgw-smtp: the session summary say
 t.ok(PASSWORD not in env.log("msgw-smtp"), "msgw-smtp: the password is in no log line")
 
 # every server log free of sanitizer reports (ASan/UBSan/LSan builds)
-for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-allow', 'msgw-smtp']:
+for name in ['msgw-proxy', 'msgw-proxy-implicit', 'msgw-proxy-allow', 'msgw-smtp', 'msgw-proxy-pinned']:
     t.ok("Sanitizer" not in env.log(name) and "runtime error" not in env.log(name),
          f"{name}: no sanitizer report", env.log(name)[-3000:])
 
