@@ -18,3 +18,4 @@ include t/smtp/local.mk
 include t/pop3/local.mk
 include t/proxy/local.mk
 include t/acme/local.mk
+include t/share/local.mk
