@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "acme/install.h"
+#include "util/fdio.h"
 #include "acme/x509.h"
 #include "conf/conf.h"
 #include "util/path.h"
@@ -35,23 +36,6 @@ static int ensure_parent(const char *path, int dir_mode, struct acme_err *e)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* path.tmp.PID with data, fsynced; owner kept from the file it replaces. */
 static int write_tmp(const char *path, char *tmp, size_t tmpsize, const void *data, size_t len,
 		     int mode, struct acme_err *e)
@@ -65,7 +49,7 @@ static int write_tmp(const char *path, char *tmp, size_t tmpsize, const void *da
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return aerr(e, "%s: %s", tmp, strerror(errno));
-	if (fchmod(fd, (mode_t)mode) < 0 || write_all(fd, data, len) < 0)
+	if (fchmod(fd, (mode_t)mode) < 0 || fd_write_all(fd, data, len) < 0)
 		goto fail;
 	/* Keep the owner and group of the file being replaced (root installs a
 	 * key the msgw group can read); failure to do so is not fatal. */

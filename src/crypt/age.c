@@ -17,6 +17,7 @@
 #include <scrypt-kdf.h>
 
 #include "crypt/age-internal.h"
+#include "util/fdio.h"
 #include "util/wipe.h"
 
 #define X25519_LABEL "age-encryption.org/v1/X25519"
@@ -60,24 +61,6 @@ int crypt_random(void *buf, size_t n)
 	return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return AGE_ERR_IO;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Two pieces in as few writev(2) calls as the kernel allows. */
 static int writev_all(int fd, const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -101,31 +84,10 @@ static int writev_all(int fd, const void *a, size_t alen, const void *b, size_t 
 		} else {
 			w -= (ssize_t)iov[0].iov_len;
 			iov[0].iov_len = 0;
-			return write_all(fd, (const char *)b + w, blen - (size_t)w);
+			return fd_write_all(fd, (const char *)b + w, blen - (size_t)w) < 0 ? AGE_ERR_IO : 0;
 		}
 	}
-	return write_all(fd, b, blen);
-}
-
-/* Reads until n bytes or end of file: the count, or -1 (errno). */
-static ssize_t read_full(int fd, void *p, size_t n)
-{
-	char *c = p;
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, c + got, n - got);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
+	return fd_write_all(fd, b, blen) < 0 ? AGE_ERR_IO : 0;
 }
 
 /* STREAM nonce: 11-byte big-endian chunk counter, then the last flag. */
@@ -390,7 +352,7 @@ static int seal_chunk(struct age_encryptor *e, const uint8_t *p, size_t len, int
 		e->total += e->head.len;
 		buf_free(&e->head);
 	} else {
-		rc = write_all(e->fd, e->cbuf, len + AGE_TAG_SIZE);
+		rc = fd_write_all(e->fd, e->cbuf, len + AGE_TAG_SIZE) < 0 ? AGE_ERR_IO : 0;
 	}
 	if (rc < 0)
 		return e->err = rc;
@@ -527,7 +489,7 @@ static int decrypt_begin(struct age_decryptor **dp, int fd, unwrap_fn unwrap, co
 	/* The payload nonce; missing or short, the header is incomplete. */
 	memmove(d->cbuf, d->cbuf + used, have);
 	while (have < AGE_NONCE_SIZE) {
-		r = read_full(fd, d->cbuf + have, sizeof d->cbuf - have);
+		r = fd_read_full(fd, d->cbuf + have, sizeof d->cbuf - have);
 		if (r <= 0) {
 			rc = r < 0 ? AGE_ERR_IO : AGE_ERR_HEADER;
 			goto fail;
@@ -609,7 +571,7 @@ static int next_chunk(struct age_decryptor *d)
 	uint8_t extra;
 	int last;
 
-	r = read_full(d->fd, d->cbuf + d->clen, sizeof d->cbuf - d->clen);
+	r = fd_read_full(d->fd, d->cbuf + d->clen, sizeof d->cbuf - d->clen);
 	if (r < 0)
 		return AGE_ERR_IO;
 	n = d->clen + (size_t)r;
@@ -634,7 +596,7 @@ static int next_chunk(struct age_decryptor *d)
 			last = 1;
 			/* Nothing may follow the final chunk. Its plaintext is
 			 * released; the error comes after it. */
-			r = read_full(d->fd, &extra, 1);
+			r = fd_read_full(d->fd, &extra, 1);
 			if (r != 0)
 				d->err = r < 0 ? AGE_ERR_IO : AGE_ERR_PAYLOAD;
 		}

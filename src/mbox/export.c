@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mbox/cmd.h"
+#include "util/fdio.h"
 #include "util/path.h"
 #include "util/wipe.h"
 
@@ -29,20 +30,6 @@ struct export {
 	struct age_identity ident;
 	unsigned long done, skipped, failed, gone;
 };
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Decrypt src into the new file tmp. 0; 1 when the message does not
  * decrypt (reported); -1 on a local failure (errno). */
@@ -65,7 +52,7 @@ static int decrypt_to(struct export *e, const char *src, const char *tmp, const 
 		goto bad;
 	}
 	while ((n = age_decrypt_read(d, buf, sizeof buf)) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
+		if (fd_write_all(out, buf, (size_t)n) < 0)
 			goto out;
 	if (n < 0) {
 		arc = (int)n;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/fdio.h"
 #include "util/path.h"
 
 int path_fmt(char *out, size_t size, const char *fmt, ...)
@@ -55,23 +56,6 @@ int fsync_dir(const char *dir)
 	return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
@@ -83,7 +67,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
