@@ -2,6 +2,10 @@
  * checking the target against proxy.allowed_targets. */
 #include "config.h"
 
+#include <stdio.h>
+
+#include <errno.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +13,7 @@
 
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
+#include "util/log.h"
 
 int proxy_login_wanted(const char *login)
 {
@@ -156,4 +161,50 @@ const char *proxy_target_ca(const struct strlist *list, const char *host)
 			return eq + 1;
 	}
 	return NULL;
+}
+
+void proxy_log_login(const char *proto, const struct proxy_target *t, const char *result,
+		     const char *detail)
+{
+	char u[PROXY_USER_MAX + 8], d[200];
+
+	log_info("event=proxy_login proto=%s user=%s target=%s:%s mailbox=%s result=%s%s%s", proto,
+		 log_q(u, sizeof u, t->user), t->host, t->port, t->mailbox, result,
+		 detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+}
+
+enum proxy_refusal proxy_check_login(const struct config *cfg, int client_tls, const char *proto,
+				     const char *login, const char *defport, struct proxy_target *t,
+				     struct proxy_box *box)
+{
+	const char *why;
+	int e;
+
+	if (!cfg->proxy.enabled)
+		return PROXY_DISABLED;
+	if (!client_tls)
+		return PROXY_NO_TLS;
+	if (proxy_login_parse(login, t, &why) < 0) {
+		log_info("event=proxy_login proto=%s result=bad_login detail=\"%s\"", proto, why);
+		return PROXY_BAD_LOGIN;
+	}
+	if (t->port[0] == '\0')
+		snprintf(t->port, sizeof t->port, "%s", defport);
+	if (!proxy_target_allowed(&cfg->proxy.allowed_targets, t->host)) {
+		proxy_log_login(proto, t, "target_not_allowed", NULL);
+		return PROXY_TARGET_DENIED;
+	}
+	if (box_open(box, cfg, t->mailbox) == 0)
+		return PROXY_OK;
+	e = errno;
+	if (e == ENOENT) {
+		proxy_log_login(proto, t, "unknown_mailbox", NULL);
+		return PROXY_UNKNOWN_BOX;
+	}
+	if (e == EPERM) {
+		proxy_log_login(proto, t, "mailbox_suspended", NULL);
+		return PROXY_SUSPENDED_BOX;
+	}
+	proxy_log_login(proto, t, "store_error", strerror(e));
+	return PROXY_STORE_ERROR;
 }

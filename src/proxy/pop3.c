@@ -77,11 +77,7 @@ static int sink_tee(void *ctx, const void *d, size_t n)
 
 static void log_login(struct pp *p, const char *result, const char *detail)
 {
-	char u[PROXY_USER_MAX + 8], d[200];
-
-	log_info("event=proxy_login proto=pop3 user=%s target=%s:%s mailbox=%s result=%s%s%s",
-	         log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
-	         detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+	proxy_log_login("pop3", &p->t, result, detail);
 }
 
 /* "+OK n uid": the uid, or NULL. */
@@ -372,39 +368,28 @@ out:
 	return st;
 }
 
+/* Everything the client is told before the upstream is involved. */
 static const char *check_login(struct pp *p, const char *login)
 {
-	const char *why;
+	static const char *const replies[PROXY_REFUSALS] = {
+		[PROXY_DISABLED] = "-ERR [SYS/PERM] The recording proxy is disabled here\r\n",
+		[PROXY_NO_TLS] = "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n",
+		[PROXY_BAD_LOGIN] = "-ERR [AUTH] Log-in name must be remote_user%target_server%mailbox_id\r\n",
+		[PROXY_TARGET_DENIED] = "-ERR [AUTH] Target server not allowed by this gateway\r\n",
+		[PROXY_UNKNOWN_BOX] = "-ERR [AUTH] Unknown gateway mailbox\r\n",
+		[PROXY_SUSPENDED_BOX] = "-ERR [SYS/TEMP] Gateway mailbox suspended\r\n",
+		[PROXY_STORE_ERROR] = "-ERR [SYS/TEMP] Gateway mailbox unavailable\r\n",
+	};
+	enum proxy_refusal r = proxy_check_login(p->cfg, tls_active(p->c), "pop3", login,
+						 p->fe->implicit_tls ? "995" : "110", &p->t, &p->box);
 	size_t i;
 
-	if (!p->cfg->proxy.enabled)
-		return "-ERR [SYS/PERM] The recording proxy is disabled here\r\n";
-	if (!tls_active(p->c))   /* the caller's job; never relay a credential sent in clear */
-		return "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n";
-	if (proxy_login_parse(login, &p->t, &why) < 0) {
-		log_info("event=proxy_login proto=pop3 result=bad_login detail=\"%s\"", why);
-		return "-ERR [AUTH] Log-in name must be remote_user%target_server%mailbox_id\r\n";
-	}
-	if (p->t.port[0] == '\0')
-		snprintf(p->t.port, sizeof p->t.port, "%s", p->fe->implicit_tls ? "995" : "110");
+	if (r != PROXY_OK)
+		return replies[r];
+	/* the dedup key: the upstream account, host case-folded */
 	snprintf(p->account, sizeof p->account, "%s%%%s", p->t.user, p->t.host);
 	for (i = strlen(p->t.user) + 1; p->account[i]; i++)
 		p->account[i] = (char)tolower((unsigned char)p->account[i]);
-	if (!proxy_target_allowed(&p->cfg->proxy.allowed_targets, p->t.host)) {
-		log_login(p, "target_not_allowed", NULL);
-		return "-ERR [AUTH] Target server not allowed by this gateway\r\n";
-	}
-	if (box_open(&p->box, p->cfg, p->t.mailbox) < 0) {
-		int e = errno;
-		log_login(p,
-		          e == ENOENT  ? "unknown_mailbox"
-		          : e == EPERM ? "mailbox_suspended"
-		                       : "store_error",
-		          e == ENOENT || e == EPERM ? NULL : strerror(e));
-		return e == ENOENT  ? "-ERR [AUTH] Unknown gateway mailbox\r\n"
-		       : e == EPERM ? "-ERR [SYS/TEMP] Gateway mailbox suspended\r\n"
-		                    : "-ERR [SYS/TEMP] Gateway mailbox unavailable\r\n";
-	}
 	return NULL;
 }
 

@@ -30,6 +30,29 @@ int proxy_target_allowed(const struct strlist *patterns, const char *host);
 /* The CA file proxy.target_ca_files names for host, or NULL. */
 const char *proxy_target_ca(const struct strlist *list, const char *host);
 
+/* Why a log-in is refused before the upstream is involved. */
+enum proxy_refusal {
+	PROXY_OK = 0,
+	PROXY_DISABLED,       /* proxy.enabled is false */
+	PROXY_NO_TLS,         /* the client is not on TLS: a caller bug, never relayed */
+	PROXY_BAD_LOGIN,      /* not remote_user%target_server%mailbox_id */
+	PROXY_TARGET_DENIED,  /* not in proxy.allowed_targets */
+	PROXY_UNKNOWN_BOX,
+	PROXY_SUSPENDED_BOX,
+	PROXY_STORE_ERROR,
+	PROXY_REFUSALS
+};
+struct proxy_box;
+/* The checks both protocols make, in order; refusals are logged here. On
+ * PROXY_OK, t is filled (port defport when the log-in names none) and box
+ * is open for the tee. */
+enum proxy_refusal proxy_check_login(const struct config *cfg, int client_tls, const char *proto,
+				     const char *login, const char *defport, struct proxy_target *t,
+				     struct proxy_box *box);
+/* "event=proxy_login proto=... user=... target=... mailbox=... result=..." */
+void proxy_log_login(const char *proto, const struct proxy_target *t, const char *result,
+		     const char *detail);
+
 /* --- sasl.c: base64 and SASL PLAIN --- */
 /* Decode base64 text (no whitespace) into out; -1 when malformed or out is
  * too small. *outlen excludes the NUL that is always appended. */

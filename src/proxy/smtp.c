@@ -652,11 +652,7 @@ out:
 
 static void log_login(struct sp *p, const char *result, const char *detail)
 {
-	char u[PROXY_USER_MAX + 8], d[200];
-
-	log_info("event=proxy_login proto=smtp user=%s target=%s:%s mailbox=%s result=%s%s%s",
-	         log_q(u, sizeof u, p->t.user), p->t.host, p->t.port, p->t.mailbox, result,
-	         detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
+	proxy_log_login("smtp", &p->t, result, detail);
 }
 
 /* Connect, TLS, capabilities: everything before a credential leaves. On
@@ -723,34 +719,19 @@ static void up_quit(struct sp *p)
 /* Everything the client is told before the upstream is involved. */
 static const char *check_login(struct sp *p, const char *login)
 {
-	const char *why;
+	static const char *const replies[PROXY_REFUSALS] = {
+		[PROXY_DISABLED] = "454 4.7.0 The recording proxy is disabled here\r\n",
+		[PROXY_NO_TLS] = "530 5.7.0 Must issue a STARTTLS command first\r\n",
+		[PROXY_BAD_LOGIN] = "535 5.7.8 Log-in name must be remote_user%target_server%mailbox_id\r\n",
+		[PROXY_TARGET_DENIED] = "535 5.7.8 Target server not allowed by this gateway\r\n",
+		[PROXY_UNKNOWN_BOX] = "535 5.7.8 Unknown gateway mailbox\r\n",
+		[PROXY_SUSPENDED_BOX] = "454 4.7.0 Gateway mailbox suspended\r\n",
+		[PROXY_STORE_ERROR] = "454 4.3.0 Gateway mailbox unavailable\r\n",
+	};
+	enum proxy_refusal r = proxy_check_login(p->cfg, tls_active(p->c), "smtp", login,
+						 p->fe->implicit_tls ? "465" : "587", &p->t, &p->box);
 
-	if (!p->cfg->proxy.enabled)
-		return "454 4.7.0 The recording proxy is disabled here\r\n";
-	if (!tls_active(p->c))   /* the caller's job; never relay a credential sent in clear */
-		return "530 5.7.0 Must issue a STARTTLS command first\r\n";
-	if (proxy_login_parse(login, &p->t, &why) < 0) {
-		log_info("event=proxy_login proto=smtp result=bad_login detail=\"%s\"", why);
-		return "535 5.7.8 Log-in name must be remote_user%target_server%mailbox_id\r\n";
-	}
-	if (p->t.port[0] == '\0')
-		snprintf(p->t.port, sizeof p->t.port, "%s", p->fe->implicit_tls ? "465" : "587");
-	if (!proxy_target_allowed(&p->cfg->proxy.allowed_targets, p->t.host)) {
-		log_login(p, "target_not_allowed", NULL);
-		return "535 5.7.8 Target server not allowed by this gateway\r\n";
-	}
-	if (box_open(&p->box, p->cfg, p->t.mailbox) < 0) {
-		int e = errno;
-		log_login(p,
-		          e == ENOENT  ? "unknown_mailbox"
-		          : e == EPERM ? "mailbox_suspended"
-		                       : "store_error",
-		          e == ENOENT || e == EPERM ? NULL : strerror(e));
-		return e == ENOENT  ? "535 5.7.8 Unknown gateway mailbox\r\n"
-		       : e == EPERM ? "454 4.7.0 Gateway mailbox suspended\r\n"
-		                    : "454 4.3.0 Gateway mailbox unavailable\r\n";
-	}
-	return NULL;
+	return r == PROXY_OK ? NULL : replies[r];
 }
 
 int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
