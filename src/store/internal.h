@@ -22,8 +22,6 @@
  * return -1; AGE_ERR_IO keeps the errno the crypt layer left. */
 int store_age_errno(int age_err);
 
-int store_write_all(int fd, const void *p, size_t n);
-
 /* A fresh unique part "<time>.R<16 hex>P<pid>.<host>" (no ',' ':' '/'). */
 int maildir_unique(char *out, size_t size);
 /* Parse a Maildir name: unique part length, S=, W=, time; sized is 0 when

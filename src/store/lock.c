@@ -18,6 +18,7 @@
 #include "crypt/age.h"
 #include "store/admin.h"
 #include "store/internal.h"
+#include "util/fdio.h"
 #include "util/path.h"
 
 #define LOCK_TRIES 3
@@ -112,7 +113,7 @@ int store_lock_take(struct store_lock *l, const char *mbdir)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	if (store_write_all(fd, l->token, strlen(l->token)) < 0 || fsync(fd) < 0)
+	if (fd_write_all(fd, l->token, strlen(l->token)) < 0 || fsync(fd) < 0)
 		goto out;
 	for (i = 0; i < LOCK_TRIES; i++) {
 		if (lock_try(l, tmp) == 0) {

@@ -34,23 +34,6 @@ int store_age_errno(int age_err)
 	return -1;
 }
 
-int store_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int store_mkdir(const char *path)
 {
 	struct stat sb;

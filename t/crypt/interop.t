@@ -17,7 +17,6 @@ import hashlib
 import os
 import pty
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -28,7 +27,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR") or
                                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."),
                                 "t", "lib"))
-from msgwtest import Test, prog, VALGRIND  # noqa: E402
+from msgwtest import Test, prog, VALGRIND, with_pty  # noqa: E402
 
 MIB = 1024 * 1024
 SIZES = [0, 1, 65536, 65537, 131072, 150 * MIB]
@@ -78,37 +77,6 @@ def make_plain(name, n):
 def maxrss(stderr):
     m = re.search(rb"maxrss_kib (\d+)", stderr)
     return int(m.group(1)) if m else None
-
-
-def with_pty(argv, password, timeout=300):
-    """Run argv on a pty; answer each passphrase prompt. (status, output)"""
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execvp(argv[0], argv)
-        finally:
-            os._exit(127)
-    out, sent = b"", 0
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if not ready:
-            continue
-        try:
-            data = os.read(fd, 4096)
-        except OSError:   # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        out += data
-        while sent < out.lower().count(b"passphrase"):
-            os.write(fd, password.encode() + b"\r")
-            sent += 1
-    else:
-        os.kill(pid, signal.SIGKILL)
-    os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), out
 
 
 # --- keys ---------------------------------------------------------------

@@ -14,6 +14,8 @@ loopback addresses are used.
 """
 import atexit
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -221,3 +223,54 @@ class Env:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+
+def with_pty(argv, password, timeout=120):
+    """Run argv on a pseudo-terminal and type password at each passphrase
+    prompt: the stock age 1.1 reads passphrases from a terminal only.
+    Returns (exit status, or -1 after the timeout; what it printed)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    out, sent = b"", 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:   # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        out += data
+        while sent < out.lower().count(b"passphrase"):
+            os.write(fd, password.encode() + b"\r")
+            sent += 1
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.close(fd)
+        os.waitpid(pid, 0)
+        return -1, out
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out
+
+
+def age_decrypt(identity, password, path, timeout=120):
+    """The plaintext of an age file, by the stock `age -d -i identity`
+    with the identity's password typed on a pty. RuntimeError on failure."""
+    fd, out = tempfile.mkstemp(prefix="msgw-plain.")
+    os.close(fd)
+    try:
+        rc, tty = with_pty(["age", "-d", "-i", identity, "-o", out, path], password, timeout)
+        if rc != 0:
+            raise RuntimeError(f"age -d failed ({rc}): {tty.decode(errors='replace')}")
+        with open(out, "rb") as f:
+            return f.read()
+    finally:
+        os.unlink(out)

@@ -5,8 +5,6 @@ pty, messages made by the stock age exported byte-exact, the refusals and
 their exit codes, and status for monitoring."""
 import json
 import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
@@ -37,40 +35,6 @@ def mbox_json(*args, input=None):
         return rc, json.loads(out), err
     except ValueError:
         return rc, None, err + out
-
-
-def age_with_password(identity, infile, outfile, password, timeout=20):
-    """Run the stock `age -d -i identity` on a pty, typing the password."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvp("age", ["age", "-d", "-i", identity, "-o", outfile, infile])
-    out, typed = b"", False
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([fd], [], [], 0.5)
-            if not r:
-                continue
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if not typed and b"passphrase" in out.lower():
-                os.write(fd, password.encode() + b"\r")
-                typed = True
-    finally:
-        os.close(fd)
-    for _ in range(100):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status), out
-        time.sleep(0.1)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    return -1, out
 
 
 def place(mb_id, plaintext, name_time, sub="new"):
@@ -152,10 +116,10 @@ with open(os.path.join(mdir_a, "identity.pub")) as f:
     pub_a = f.read()
 t.ok(pub_a.startswith("age1") and pub_a.count("\n") == 1, "identity.pub: one line age1...")
 subprocess.run(["age", "-r", pub_a.strip(), "-o", probe, os.path.join(env.dir, "probe.txt")], check=True)
-code, tty = age_with_password(os.path.join(mdir_a, "identity.age"), probe, os.path.join(env.dir, "probe.out"), pw_a)
+code, tty = with_pty(["age", "-d", "-i", os.path.join(mdir_a, "identity.age"), "-o", os.path.join(env.dir, "probe.out"), probe], pw_a, 20)
 got = open(os.path.join(env.dir, "probe.out")).read() if os.path.exists(os.path.join(env.dir, "probe.out")) else None
 t.ok(code == 0 and got == "probe\n", "stock age: the password from create opens identity.age (through a pty)", tty)
-code, tty = age_with_password(os.path.join(mdir_a, "identity.age"), probe, os.path.join(env.dir, "probe.bad"), "wrong-password")
+code, tty = with_pty(["age", "-d", "-i", os.path.join(mdir_a, "identity.age"), "-o", os.path.join(env.dir, "probe.bad"), probe], "wrong-password", 20)
 t.ok(code != 0, "stock age: a wrong password does not")
 modes = {n: os.stat(os.path.join(mdir_a, n)).st_mode & 0o777 for n in os.listdir(mdir_a)}
 t.ok(all(m == (0o700 if n in ("tmp", "new", "cur") else 0o600) for n, m in modes.items()), f"modes: files 0600, folders 0700 {modes}")

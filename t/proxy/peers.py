@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from msgwtest import free_port, wait_port
+from msgwtest import age_decrypt, free_port, wait_port
 
 NOBODY = 65534
 USER = "alice@dest.test"      # the remote account: a name with '@'
@@ -205,52 +205,6 @@ alias_database =
                 return f.read()
         except FileNotFoundError:
             return ""
-
-
-def age_decrypt(identity, password, path, timeout=30):
-    """Decrypt a stored file with the stock age tool; it reads the
-    identity's passphrase from a terminal only, so give it a pty."""
-    import pty
-    import select
-    out = path + ".plain"
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execvp("age", ["age", "-d", "-i", identity, "-o", out, path])
-        finally:
-            os._exit(127)
-    deadline = time.monotonic() + timeout
-    sent = False
-    transcript = b""
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:
-                break
-            if not chunk:
-                break
-            transcript += chunk
-            if not sent and b"passphrase" in transcript.lower():
-                os.write(fd, password.encode() + b"\r")
-                sent = True
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-    else:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-        status = -1
-    if not done:
-        _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    if status != 0 or not os.path.exists(out):
-        raise RuntimeError(f"age -d failed: {transcript.decode(errors='replace')}")
-    with open(out, "rb") as f:
-        data = f.read()
-    os.unlink(out)
-    return data
 
 
 def stored_messages(data_dir, mbid):

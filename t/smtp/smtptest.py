@@ -3,14 +3,14 @@ msgw-mbox, a raw SMTP client for byte-exact protocol tests, and reading
 delivered messages back with the stock age tool."""
 import json
 import os
-import pty
-import select
 import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
 import time
+
+from msgwtest import age_decrypt  # noqa: F401 (tests import it from here too)
 
 
 class Mailbox:
@@ -46,42 +46,6 @@ class Mailbox:
     def last(self):
         """The newest message, decrypted."""
         return self.decrypt(self.files()[-1])
-
-
-def age_decrypt(identity, password, path, timeout=60):
-    """`age -d -i identity.age FILE` with the passphrase typed on a pty
-    (age 1.1 reads it from the terminal only)."""
-    fd0, out = tempfile.mkstemp(prefix="plain.", dir=os.path.dirname(os.path.dirname(path)))
-    os.close(fd0)
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execvp("age", ["age", "-d", "-i", identity, "-o", out, path])
-        finally:
-            os._exit(127)
-    buf, sent = b"", False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-            if not sent and b"passphrase" in buf.lower():
-                os.write(fd, password.encode() + b"\r")
-                sent = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"age -d failed: {buf.decode(errors='replace')}")
-    with open(out, "rb") as f:
-        data = f.read()
-    os.unlink(out)
-    return data
 
 
 def strip_trace(msg):
