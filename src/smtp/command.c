@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <ctype.h>
+
 #include <string.h>
 #include <strings.h>
 
@@ -122,6 +124,24 @@ static int parse_size(const char *v, int64_t *out)
 	return 0;
 }
 
+/* RFC 3461 xtext: printable ASCII but '+' and '=', or "+" and two upper
+ * hex digits; "<>" is allowed as is for AUTH=. */
+static int xtext_valid(const char *v)
+{
+	if (*v == '\0')
+		return 0;
+	for (; *v; v++) {
+		if (*v == '+') {
+			if (!isxdigit((unsigned char)v[1]) || !isxdigit((unsigned char)v[2]))
+				return 0;
+			v += 2;
+		} else if (*v < '!' || *v > '~' || *v == '=') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int mail_param(struct mail_params *p, const char *kw, size_t kwlen, const char *val)
 {
 	if (kwlen == 4 && strncasecmp(kw, "SIZE", 4) == 0 && val)
@@ -141,6 +161,12 @@ static int mail_param(struct mail_params *p, const char *kw, size_t kwlen, const
 		p->smtputf8 = 1;
 		return 0;
 	}
+	/* RFC 4954 section 5: a server that offers AUTH (msgw does, after
+	 * TLS, for proxy log-ins) must take AUTH=<mailbox>|<> on MAIL; relays
+	 * such as Dovecot's submission service send it. Checked as xtext and
+	 * otherwise ignored: it vouches for nothing on the journal path. */
+	if (kwlen == 4 && strncasecmp(kw, "AUTH", 4) == 0 && val)
+		return xtext_valid(val) ? 0 : -1;
 	return -1;
 }
 

@@ -309,6 +309,21 @@ log = wait_log(env, "tls", "event=session tls=\"TLS1.")
 t.like(log, "event=session tls=\"TLS1.", "summary line names the TLS version")
 t.ok("result=quit" in log and "duration_ms=" in log and "messages=1" in log, "one summary line per session", log)
 
+# RFC 4954 section 5: offering AUTH means taking MAIL's AUTH= parameter
+c = Raw(tport)
+c.reply()
+c.cmd("EHLO client.test")
+c.cmd("STARTTLS")
+c.starttls_wrap(env.ca)
+c.cmd("EHLO client.test")
+t.like(c.cmd("MAIL FROM:<a@b.test> AUTH=<>")[1], "250", "MAIL with AUTH=<> (RFC 4954, AUTH is offered): 250")
+c.cmd("RSET")
+t.like(c.cmd("MAIL FROM:<a@b.test> AUTH=alice+40example.com")[1], "250", "MAIL with an xtext AUTH=: 250")
+c.cmd("RSET")
+t.like(c.cmd("MAIL FROM:<a@b.test> AUTH=bad=value")[1], "555 5.5.4", "MAIL with a malformed AUTH=: 555 5.5.4")
+c.cmd("QUIT")
+c.close()
+
 # Global allowed_networks and the session bound.
 env.write_config({**env.settings, "smtp.allowed_networks": ["192.0.2.0/24", "::1/128"],
                   "smtp.session_timeout": 2, "smtp.require_tls": False})

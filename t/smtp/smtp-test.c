@@ -62,7 +62,11 @@ static void test_mail(void)
 	is_int(cmd_parse_mail("FROM:<a@b> SIZE=99999999999999999999", &p), PATH_PARAM, "SIZE overflow");
 	is_int(cmd_parse_mail("FROM:<a@b> BODY=9BIT", &p), PATH_PARAM, "bad BODY");
 	is_int(cmd_parse_mail("FROM:<a@b> RET=FULL", &p), PATH_PARAM, "unadvertised DSN param");
-	is_int(cmd_parse_mail("FROM:<a@b> AUTH=<>", &p), PATH_PARAM, "AUTH param (no AUTH)");
+	is_int(cmd_parse_mail("FROM:<a@b> AUTH=<>", &p), PATH_OK, "AUTH=<> accepted (RFC 4954: AUTH is offered)");
+	is_int(cmd_parse_mail("FROM:<a@b> AUTH=a+2Bb@c.d", &p), PATH_OK, "AUTH= with xtext accepted");
+	is_int(cmd_parse_mail("FROM:<a@b> AUTH=a=b", &p), PATH_PARAM, "AUTH= with a bare '=' refused");
+	is_int(cmd_parse_mail("FROM:<a@b> AUTH=a+4", &p), PATH_PARAM, "AUTH= with a cut xtext escape refused");
+	is_int(cmd_parse_mail("FROM:<a@b> AUTH=", &p), PATH_PARAM, "empty AUTH= refused");
 	{
 		char big[SMTP_PATH_MAX + 40];
 		memset(big, 'x', sizeof big);
