@@ -282,6 +282,21 @@ static void finish_copy(struct sp *p)
 	committer_start(&p->cm, &p->tee, NULL);
 }
 
+/* The upstream has answered the end of a message: keep the copy on 2xx,
+ * drop it otherwise, pass the answer on, start a new envelope. */
+static int conclude(struct sp *p)
+{
+	if (p->r.code / 100 == 2) {
+		finish_copy(p);
+	} else {
+		tee_abort(&p->tee);
+		log_message(p, "rejected");
+	}
+	client_reply(p, p->r.text);
+	env_clear(p);
+	return 0;
+}
+
 /* After the upstream's 354: the message from the client, teed. */
 static int do_data(struct sp *p)
 {
@@ -322,15 +337,7 @@ static int do_data(struct sp *p)
 		p->up_dead = 1;
 		return 0;
 	}
-	if (p->r.code / 100 == 2)
-		finish_copy(p);
-	else {
-		tee_abort(&p->tee);
-		log_message(p, "rejected");
-	}
-	client_reply(p, p->r.text);
-	env_clear(p);
-	return 0;
+	return conclude(p);
 }
 
 /* Read and drop n bytes of the client's chunk. */
@@ -439,15 +446,7 @@ static int do_bdat(struct sp *p, const char *line)
 	}
 	if (up_cmd(p, "BDAT 0 LAST") < 0)
 		goto lost;
-	if (p->r.code / 100 == 2)
-		finish_copy(p);
-	else {
-		tee_abort(&p->tee);
-		log_message(p, "rejected");
-	}
-	client_reply(p, p->r.text);
-	env_clear(p);
-	return 0;
+	return conclude(p);
 lost:
 	tee_abort(&p->tee);
 	client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
