@@ -7,12 +7,11 @@ package ships none); pebble-challtestsrv is its DNS server and answers
 import json
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import urllib.request
 
-from msgwtest import free_port, wait_port
+from msgwtest import free_port, start_process, wait_port
 
 
 def make_ca(d, days=30):
@@ -37,21 +36,6 @@ def have_pebble():
     return shutil.which("pebble") and shutil.which("pebble-challtestsrv")
 
 
-def _start(t, argv, log, env=None):
-    f = open(log, "ab")
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=f, env=env, start_new_session=True)
-
-    def stop():
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        f.close()
-    t.at_exit(stop)
-    return p
 
 
 class Pebble:
@@ -71,11 +55,11 @@ class Pebble:
         cfile = os.path.join(d, "pebble.json")
         with open(cfile, "w") as f:
             json.dump(conf, f)
-        dns_p = _start(t, ["pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns}", "-http01", "", "-https01", "",
+        dns_p = start_process(t, ["pebble-challtestsrv", "-dns01", f"127.0.0.1:{dns}", "-http01", "", "-https01", "",
                            "-tlsalpn01", "", "-management", f"127.0.0.1:{dnsmgmt}",
                            "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], os.path.join(d, "challtestsrv.log"))
         penv = dict(os.environ, PEBBLE_VA_NOSLEEP="1", **(env or {}))
-        p = _start(t, ["pebble", "-config", cfile, "-dnsserver", f"127.0.0.1:{dns}"], self.log, env=penv)
+        p = start_process(t, ["pebble", "-config", cfile, "-dnsserver", f"127.0.0.1:{dns}"], self.log, env=penv)
         wait_port(dnsmgmt, proc=dns_p)
         wait_port(self.port, proc=p)
         wait_port(self.mgmt, proc=p)

@@ -113,6 +113,26 @@ def wait_port(port, host="127.0.0.1", timeout=15.0, proc=None):
     raise TimeoutError(f"nothing listening on {host}:{port}")
 
 
+def start_process(t, argv, logpath, env=None):
+    """Start argv in a session of its own, output appended to logpath;
+    stopped at exit (SIGTERM, then SIGKILL after 10 s)."""
+    log = open(logpath, "ab")
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                         start_new_session=True)
+
+    def stop():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
+    t.at_exit(stop)
+    return p
+
+
 def make_ca(dirpath, names=("localhost", "mail.test"), ips=("127.0.0.1", "::1")):
     """A throwaway CA and a server certificate for names/ips (openssl)."""
     os.makedirs(dirpath, exist_ok=True)
@@ -198,21 +218,9 @@ class Env:
 
     def start(self, name, *args, port=None, logname=None):
         """Start a server in the foreground mode; stop it at exit."""
-        log = open(os.path.join(self.dir, (logname or name) + ".log"), "ab")
-        p = subprocess.Popen(self.cmd(name, *args), stdin=subprocess.DEVNULL, stdout=log,
-                             stderr=log, start_new_session=True)
+        p = start_process(self.t, self.cmd(name, *args),
+                          os.path.join(self.dir, (logname or name) + ".log"))
         self.procs.append(p)
-
-        def stop():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-            log.close()
-        self.t.at_exit(stop)
         if port is not None:
             wait_port(port, proc=p)
         return p
