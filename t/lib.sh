@@ -47,3 +47,28 @@ while time.monotonic() < end:
 sys.exit(1)
 PY
 }
+# fuzz_run NAME TARGET SEEDDIR [libFuzzer options...]: run a libFuzzer
+# target (built with --enable-fuzzing) within the bounds the options give,
+# one TAP line; on a crash, its log tail as diagnostics and the input kept
+# in fuzz-crashes/ beside the target. Needs t_tmpdir.
+fuzz_run() {
+	_name=$1 _target=$2 _seeds=$3
+	shift 3
+	if [ ! -x "$_target" ]; then
+		skip "$_target not built (configure --enable-fuzzing)" "$_name"
+		return 0
+	fi
+	mkdir -p "$T/$_name-corpus" "$T/$_name-artifacts"
+	"$_target" "$@" -artifact_prefix="$T/$_name-artifacts/" "$T/$_name-corpus" "$_seeds" \
+		> "$T/$_name.log" 2>&1
+	_rc=$?
+	ok $_rc "$_name: bounded run without a crash ($*)"
+	if [ $_rc -ne 0 ]; then
+		tail -40 "$T/$_name.log" | sed 's/^/# /'
+		_keep=$(dirname "$_target")/fuzz-crashes
+		mkdir -p "$_keep" && cp "$T/$_name-artifacts/"* "$_keep/" 2>/dev/null &&
+			diag "inputs kept in $_keep"
+	else
+		diag "$(grep -E '^(Done [0-9]+ runs|#[0-9]+.*DONE)' "$T/$_name.log" | tail -1)"
+	fi
+}
