@@ -70,6 +70,12 @@ static const struct key keys[] = {
 	{ "status.cert_warning_days", K_INT, F(status.cert_warning_days), NULL, 14, 0, 10000, 0 },
 	{ "status.cert_critical_days", K_INT, F(status.cert_critical_days), NULL, 3, 0, 10000, 0 },
 	{ "status.min_free_bytes", K_INT64, F(status.min_free_bytes), NULL, 1LL << 30, 0, 1LL << 50, 0 },
+	{ "tls.rsa_cert", K_STR, F(tls.rsa_cert), SYSCONFDIR "/msgw/tls/rsa-cert.pem", 0, 0, 0, 0 },
+	{ "tls.rsa_key", K_STR, F(tls.rsa_key), SYSCONFDIR "/msgw/tls/rsa-key.pem", 0, 0, 0, 0 },
+	{ "status.prometheus_file", K_STR, F(status.prometheus_file), "", 0, 0, 0, 0 },
+	{ "status.probe", K_LIST, F(status.probe), NULL, 0, 0, 0, 0 },
+	{ "status.probe_ca_file", K_STR, F(status.probe_ca_file), "", 0, 0, 0, 0 },
+	{ "status.probe_timeout", K_INT, F(status.probe_timeout), NULL, 10, 1, 600, 0 },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -328,6 +334,24 @@ static int check_target_cas(struct ctx *c, struct config *cfg, const config_t *l
 	return 0;
 }
 
+/* "KIND://ADDR:PORT" with KIND smtp, smtps, pop3 or pop3s. */
+static int check_probes(struct ctx *c, const struct config *cfg, const config_t *lc)
+{
+	static const char *const kinds[] = { "smtp://", "smtps://", "pop3://", "pop3s://" };
+	const struct strlist *l = &cfg->status.probe;
+
+	for (size_t i = 0; i < l->n; i++) {
+		size_t k = 0, len = 0;
+
+		while (k < 4 && strncmp(l->v[i], kinds[k], (len = strlen(kinds[k]))) != 0)
+			k++;
+		if (k == 4 || strrchr(l->v[i] + len, ':') == NULL)
+			return fail(c, config_lookup(lc, "status.probe"), "status.probe",
+				    "\"%s\" is not smtp|smtps|pop3|pop3s://ADDR:PORT", l->v[i]);
+	}
+	return 0;
+}
+
 static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 {
 	if (cfg->data_dir[0] != '/')
@@ -335,7 +359,7 @@ static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 	if (cfg->status.oldest_warning_hours > cfg->status.oldest_critical_hours)
 		return fail(c, config_lookup(lc, "status.oldest_warning_hours"), "status.oldest_warning_hours",
 			    "must not exceed status.oldest_critical_hours");
-	if (check_target_cas(c, cfg, lc) < 0)
+	if (check_target_cas(c, cfg, lc) < 0 || check_probes(c, cfg, lc) < 0)
 		return -1;
 	return parse_networks(c, cfg, lc);
 }

@@ -25,6 +25,7 @@ struct config {
 		char *cert, *key;
 		int min_version;     /* 12 or 13 */
 		int handshake_timeout;
+		char *rsa_cert, *rsa_key; /* the second pair, used when rsa_cert exists */
 	} tls;
 	struct {
 		int max_connections; /* concurrent children under --listen */
@@ -64,6 +65,10 @@ struct config {
 		int oldest_warning_hours, oldest_critical_hours;
 		int cert_warning_days, cert_critical_days;
 		int64_t min_free_bytes;
+		char *prometheus_file;    /* msgw-mbox status --prometheus --write */
+		struct strlist probe;     /* "KIND://ADDR:PORT", KIND smtp|smtps|pop3|pop3s */
+		char *probe_ca_file;      /* trust for the probes; "" = tls.cert */
+		int probe_timeout;        /* seconds per probe */
 	} status;
 };
 

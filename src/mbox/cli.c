@@ -20,6 +20,7 @@ static const char usage[] =
 	"  reset-password ID [--json]    (suspended and empty only)\n"
 	"  export ID [--password-file F|-] --maildir DIR\n"
 	"  status [--json]               (exit 0 ok, 1 warning, 2 critical)\n"
+	"  status --prometheus [--write] (metrics; --write: to status.prometheus_file)\n"
 	"Options: -c, --config FILE; --help; --version. See msgw-mbox(8).\n";
 
 static const struct {

@@ -2,7 +2,8 @@
  * OK, 1 WARNING, 2 CRITICAL. Checks: the configuration loads, data_dir is
  * writable and has free space, no mailbox holds a message older than the
  * thresholds (the archiver is not fetching), the TLS certificate is not
- * about to expire. */
+ * about to expire, each status.probe port answers with a good certificate.
+ * --prometheus prints the same findings as metrics (mbox/metrics.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -14,10 +15,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "crypt/x509.h"
 #include "mbox/cmd.h"
+#include "mbox/metrics.h"
+#include "mbox/probe.h"
 #include "util/path.h"
 
 enum level { OK = 0, WARNING = 1, CRITICAL = 2 };
@@ -35,6 +39,7 @@ struct checks {
 	size_t n, more;       /* more: problems past MAX_CHECKS, counted only */
 	enum level worst;
 	json_t *mailboxes;
+	struct metrics m;
 };
 
 static void add(struct checks *k, const char *name, enum level lv, const char *fmt, ...)
@@ -83,6 +88,8 @@ static void check_data_dir(struct checks *k, const struct config *cfg)
 		return;
 	}
 	avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+	k->m.free_bytes = avail;
+	k->m.have_free = 1;
 	add(k, "free_space",
 	    avail < (unsigned long long)min ? CRITICAL : avail < 2ULL * (unsigned long long)min ? WARNING : OK,
 	    "%.1f MiB free in %s (minimum %.1f MiB)", (double)avail / 1048576.0, cfg->data_dir,
@@ -117,6 +124,8 @@ static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 		}
 		if (k->mailboxes)
 			json_array_append_new(k->mailboxes, mailbox_json(c, &mbs[i], &s));
+		if (metrics_add_mailbox(&k->m, &mbs[i], &s) < 0)
+			add(k, "mailboxes", CRITICAL, "mailbox %s: %s", mbs[i].id, strerror(errno)), bad++;
 		if (s.oldest == 0)
 			continue;
 		if (oldest == 0 || s.oldest < oldest)
@@ -135,24 +144,66 @@ static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 	free(mbs);
 }
 
-static void check_cert(struct checks *k, const struct config *cfg, time_t now)
+/* Days left until `until`, as a level with the certificate thresholds. */
+static enum level cert_level(const struct config *cfg, time_t until, time_t now, long long *days)
+{
+	*days = until > now ? (long long)(until - now) / 86400 : -1;
+	if (*days < 0)
+		return CRITICAL;
+	return *days < cfg->status.cert_critical_days ? CRITICAL
+	       : *days < cfg->status.cert_warning_days ? WARNING : OK;
+}
+
+static void check_cert_file(struct checks *k, const struct config *cfg, const char *file, time_t now)
 {
 	time_t until;
 	long long days;
+	enum level lv;
 
-	if (crypt_cert_expiry(cfg->tls.cert, &until) < 0) {
-		add(k, "certificate", CRITICAL, "certificate %s: %s", cfg->tls.cert,
+	if (crypt_cert_expiry(file, &until) < 0) {
+		add(k, "certificate", CRITICAL, "certificate %s: %s", file,
 		    errno == EBADMSG ? "no readable certificate" : strerror(errno));
 		return;
 	}
-	days = until > now ? (long long)(until - now) / 86400 : -1;
+	k->m.cert[k->m.ncert].file = file;
+	k->m.cert[k->m.ncert++].until = until;
+	lv = cert_level(cfg, until, now, &days);
 	if (days < 0)
-		add(k, "certificate", CRITICAL, "certificate %s has expired", cfg->tls.cert);
+		add(k, "certificate", CRITICAL, "certificate %s has expired", file);
 	else
-		add(k, "certificate",
-		    days < cfg->status.cert_critical_days ? CRITICAL
-		    : days < cfg->status.cert_warning_days ? WARNING : OK,
-		    "certificate %s expires in %lld days", cfg->tls.cert, days);
+		add(k, "certificate", lv, "certificate %s expires in %lld days", file, days);
+}
+
+/* The main pair always; the RSA pair when its certificate exists. */
+static void check_cert(struct checks *k, const struct config *cfg, time_t now)
+{
+	check_cert_file(k, cfg, cfg->tls.cert, now);
+	if (cfg->tls.rsa_cert[0] && access(cfg->tls.rsa_cert, F_OK) == 0)
+		check_cert_file(k, cfg, cfg->tls.rsa_cert, now);
+}
+
+/* Each status.probe port, as a client sees it. */
+static void check_probes(struct checks *k, const struct config *cfg, time_t now)
+{
+	for (size_t i = 0; i < cfg->status.probe.n; i++) {
+		const char *target = cfg->status.probe.v[i];
+		char msg[256];
+		time_t until = 0;
+		long long days;
+		int up = probe_port(cfg, target, &until, msg, sizeof msg) == 0;
+
+		if (k->m.nprobe < METRICS_MAX_PROBES) {
+			k->m.probe[k->m.nprobe].target = target;
+			k->m.probe[k->m.nprobe].up = up;
+			k->m.probe[k->m.nprobe++].until = until;
+		}
+		if (!up) {
+			add(k, "probe", CRITICAL, "%s: %s", target, msg);
+			continue;
+		}
+		add(k, "probe", cert_level(cfg, until, now, &days), "%s: certificate for %s %s in %lld days (%s)",
+		    target, cfg->hostname, days < 0 ? "expired" : "expires", days < 0 ? 0 : days, msg);
+	}
 }
 
 /* The summary: the problems when there are any, else every check. */
@@ -172,12 +223,35 @@ static void summary(const struct checks *k, char *out, size_t size)
 		snprintf(out + o, size - o, "; and %zu more", k->more);
 }
 
-static int report(const struct checks *k, int json)
+enum output { TEXT, JSON, PROMETHEUS, PROMETHEUS_FILE };
+
+/* --prometheus --write: the level is in msgw_status; the exit status says
+ * whether the file was written (a timer's unit stays green on a warning). */
+static int write_metrics(struct checks *k, const struct config *cfg)
+{
+	k->m.status = (int)k->worst;
+	if (cfg->status.prometheus_file == NULL || cfg->status.prometheus_file[0] == '\0') {
+		fprintf(stderr, "msgw-mbox: status --write: status.prometheus_file is not set\n");
+		return EX_CONFIG;
+	}
+	if (metrics_write_file(&k->m, cfg->status.prometheus_file) < 0) {
+		fprintf(stderr, "msgw-mbox: %s: %s\n", cfg->status.prometheus_file, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	return EX_OK;
+}
+
+static int report(struct checks *k, enum output out, const struct config *cfg)
 {
 	char line[4096];
 
+	k->m.status = (int)k->worst;
+	if (out == PROMETHEUS_FILE)
+		return write_metrics(k, cfg);
+	if (out == PROMETHEUS)
+		return metrics_print(&k->m, stdout) < 0 ? CRITICAL : (int)k->worst;
 	summary(k, line, sizeof line);
-	if (json) {
+	if (out == JSON) {
 		json_t *o = json_pack("{s:s, s:i, s:s, s:[], s:o}", "status", level_json[k->worst], "code",
 				      (int)k->worst, "summary", line, "checks", "mailboxes",
 				      k->mailboxes ? json_incref(k->mailboxes) : json_array());
@@ -198,24 +272,40 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "write", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct checks *k;
 	char err[512];
 	time_t now = time(NULL);
-	int opt, rc;
+	int opt, rc, prom = 0, to_file = 0;
+	enum output out;
 
 	cmd_getopt_reset();
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 'j')
+		if (opt == 'j')
+			c->json = 1;
+		else if (opt == 'p')
+			prom = 1;
+		else if (opt == 'w')
+			to_file = 1;
+		else if (opt == 'h') {
+			app_usage(&c->app, stdout);
+			return EX_OK;
+		} else
 			cmd_bad_option(c, argv);
-		c->json = 1;
 	}
 	if (optind != argc)
 		app_usage_error(&c->app, "status: no operands expected");
+	if ((to_file && !prom) || (prom && c->json))
+		app_usage_error(&c->app, "status: --write needs --prometheus, which excludes --json");
+	out = to_file ? PROMETHEUS_FILE : prom ? PROMETHEUS : c->json ? JSON : TEXT;
 	k = calloc(1, sizeof *k);
 	if (k == NULL)
 		return CRITICAL;
+	k->m.now = now;
 	k->mailboxes = c->json ? json_array() : NULL;
 	umask(077);
 	/* A configuration that does not load is a critical finding here,
@@ -234,9 +324,11 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 			check_mailboxes(k, c, now);
 			check_cert(k, &c->app.cfg, now);
 		}
+		check_probes(k, &c->app.cfg, now);
 	}
-	rc = report(k, c->json);
+	rc = report(k, out, &c->app.cfg);
 	json_decref(k->mailboxes);
+	metrics_free(&k->m);
 	free(k);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "net/tls.h"
@@ -95,6 +96,23 @@ static int load_pair(gnutls_certificate_credentials_t cred, const char *cert, co
 	return rc;
 }
 
+/* The second (RSA) pair is optional: loaded when its certificate exists.
+ * GnuTLS then picks, per client, a pair its signature algorithms allow. */
+static int load_second_pair(struct stream *s, gnutls_certificate_credentials_t cred,
+			    const struct config *cfg)
+{
+	int rc;
+
+	if (cfg->tls.rsa_cert == NULL || cfg->tls.rsa_cert[0] == '\0' || access(cfg->tls.rsa_cert, F_OK) < 0)
+		return 0;
+	if ((rc = load_pair(cred, cfg->tls.rsa_cert, cfg->tls.rsa_key)) < 0) {
+		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.rsa_cert,
+				 cfg->tls.rsa_key, gnutls_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 int tls_server_start(struct stream *s, const struct config *cfg)
 {
 	struct tls_conn *t;
@@ -120,6 +138,10 @@ int tls_server_start(struct stream *s, const struct config *cfg)
 		tls_free(t);
 		return -1;
 	}
+	if (load_second_pair(s, t->cred, cfg) < 0) {
+		tls_free(t);
+		return -1;
+	}
 	if ((rc = gnutls_init(&t->session, GNUTLS_SERVER | GNUTLS_NO_SIGNAL)) < 0 ||
 	    (rc = gnutls_priority_set_direct(t->session, cfg->tls.min_version >= 13 ? PRIO_13 : PRIO_12, NULL)) < 0 ||
 	    (rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
@@ -141,6 +163,18 @@ static int is_ip_literal(const char *host)
 	unsigned char a[16];
 
 	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+/* After a failed verification, say why ("The certificate has expired."). */
+static void verify_detail(struct stream *s, struct tls_conn *t)
+{
+	unsigned status = gnutls_session_get_verify_cert_status(t->session);
+	gnutls_datum_t d = { NULL, 0 };
+
+	if (status == 0 || gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &d, 0) < 0)
+		return;
+	snprintf(s->errmsg, sizeof s->errmsg, "certificate verification failed: %s", (char *)d.data);
+	gnutls_free(d.data);
 }
 
 int tls_client_start(struct stream *s, const struct tls_client_opts *o)
@@ -176,6 +210,7 @@ int tls_client_start(struct stream *s, const struct tls_client_opts *o)
 	/* Chain and host name (or IP address) are checked during the handshake. */
 	gnutls_session_set_verify_cert(t->session, o->host, 0);
 	if (handshake(s, t, o->handshake_timeout) < 0) {
+		verify_detail(s, t);
 		tls_free(t);
 		return -1;
 	}
@@ -252,4 +287,22 @@ void tls_end(struct stream *s, int send_bye)
 	}
 	tls_free(s->tls);
 	s->tls = NULL;
+}
+
+int tls_peer_expiry(const struct stream *s, time_t *until)
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	unsigned n = 0;
+	int rc;
+
+	if (!s->tls || (certs = gnutls_certificate_get_peers(s->tls->session, &n)) == NULL || n == 0)
+		return -1;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	rc = gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER);
+	if (rc >= 0)
+		*until = gnutls_x509_crt_get_expiration_time(crt);
+	gnutls_x509_crt_deinit(crt);
+	return rc < 0 || *until == (time_t)-1 ? -1 : 0;
 }

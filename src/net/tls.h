@@ -6,12 +6,14 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "net/stream.h"
 
 struct config;
 
-/* Start a server session: reads tls.cert and tls.key now (so a renewed
+/* Start a server session: reads tls.cert and tls.key (and the RSA
+ * pair tls.rsa_cert/tls.rsa_key when that file exists) now (so a renewed
  * certificate is used by the next connection without a restart), drops any
  * plaintext still buffered, handshakes within tls.handshake_timeout.
  * 0 on success; -1 with s->errmsg. */
@@ -24,6 +26,8 @@ struct tls_client_opts {
 	int handshake_timeout;  /* seconds */
 };
 int tls_client_start(struct stream *s, const struct tls_client_opts *o);
+/* The expiry time of the leaf certificate the peer presented. 0 or -1. */
+int tls_peer_expiry(const struct stream *s, time_t *until);
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "none". */
 const char *tls_describe(const struct stream *s, char *out, size_t size);

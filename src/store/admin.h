@@ -53,6 +53,7 @@ struct mailbox_stats {
 	uint64_t messages;
 	uint64_t bytes;     /* stored (encrypted) bytes, from the S= of the names */
 	time_t oldest;      /* delivery time of the oldest message; 0 when empty */
+	time_t newest;      /* delivery time of the newest message; 0 when empty */
 };
 /* Counts new/ and cur/ from the file names (no decryption). */
 int store_mailbox_stats(const struct mailbox *mb, struct mailbox_stats *s);

@@ -189,6 +189,8 @@ static int stats_one(void *arg, const char *sub, const char *name)
 	s->bytes += sz;
 	if (t > 0 && (s->oldest == 0 || t < s->oldest))
 		s->oldest = t;
+	if (t > s->newest)
+		s->newest = t;
 	return 0;
 }
 
