@@ -190,6 +190,7 @@ static void check_probes(struct checks *k, const struct config *cfg, time_t now)
 		char msg[256];
 		time_t until = 0;
 		long long days;
+		enum level lv;
 		int up = probe_port(cfg, target, &until, msg, sizeof msg) == 0;
 
 		if (k->m.nprobe < METRICS_MAX_PROBES) {
@@ -201,8 +202,9 @@ static void check_probes(struct checks *k, const struct config *cfg, time_t now)
 			add(k, "probe", CRITICAL, "%s: %s", target, msg);
 			continue;
 		}
-		add(k, "probe", cert_level(cfg, until, now, &days), "%s: certificate for %s %s in %lld days (%s)",
-		    target, cfg->hostname, days < 0 ? "expired" : "expires", days < 0 ? 0 : days, msg);
+		lv = cert_level(cfg, until, now, &days);
+		add(k, "probe", lv, "%s: certificate for %s %s in %lld days (%s)", target, cfg->hostname,
+		    days < 0 ? "expired" : "expires", days < 0 ? 0 : days, msg);
 	}
 }
 
