@@ -17,6 +17,7 @@
 #include "acme/client.h"
 #include "acme/cmd.h"
 #include "acme/install.h"
+#include "acme/keychoice.h"
 #include "acme/renewal.h"
 #include "acme/state.h"
 #include "acme/x509.h"
@@ -80,8 +81,8 @@ out:
 
 /* One whole order against dir_url; the new key and chain on success. */
 static int run_order(const struct config *cfg, const char *dir_url, const struct akey *acct,
-		     struct order_opts *o, int want_replaces, struct akey **key, struct achain **chain,
-		     struct acme_err *e)
+		     struct order_opts *o, int want_replaces, unsigned rsa_bits, struct akey **key,
+		     struct achain **chain, struct acme_err *e)
 {
 	struct acme a;
 	struct buf pem;
@@ -95,7 +96,7 @@ static int run_order(const struct config *cfg, const char *dir_url, const struct
 	/* replaces only where the CA knows ARI (RFC 9773 section 5). */
 	if (!want_replaces || acme_dir_url(&a, "renewalInfo") == NULL)
 		o->replaces = NULL;
-	if (acme_account(&a, cfg->acme.email, e) < 0 || akey_generate(key, e) < 0 ||
+	if (acme_account(&a, cfg->acme.email, e) < 0 || akey_generate_rsa(key, rsa_bits, e) < 0 ||
 	    acme_order(&a, o, *key, &pem, e) < 0)
 		goto out;
 	if (achain_from_pem(chain, pem.data, pem.len, e) < 0) {
@@ -125,30 +126,36 @@ out:
 	return rc;
 }
 
-/* Remember that msgw-acme installed this certificate, for which names. */
+/* Remember that msgw-acme installed these certificates, for which names
+ * and key types: sha256 is tls.cert's, rsa_sha256 tls.rsa_cert's. */
 static void save_managed(const struct config *cfg, const char *dir_url, const struct order_opts *o,
-			 const struct acert_info *info)
+			 const struct keychoice *kc, const struct acert_info *info, size_t n)
 {
 	json_t *names = json_array(), *m;
 	struct acme_err e;
 
 	for (size_t i = 0; i < o->n; i++)
 		json_array_append_new(names, json_string(o->names[i]));
-	m = json_pack("{s:s, s:s, s:o, s:I}", "sha256", info->sha256, "directory", dir_url, "names", names,
-		      "issued", (json_int_t)time(NULL));
+	m = json_pack("{s:s, s:s, s:o, s:I, s:s, s:i}", "sha256", info[0].sha256, "directory", dir_url, "names",
+		      names, "issued", (json_int_t)time(NULL), "key_type", keychoice_name(kc), "rsa_bits",
+		      (int)kc->rsa_bits);
+	if (m && n == 2)
+		json_object_set_new(m, "rsa_sha256", json_string(info[1].sha256));
 	if (m == NULL || state_save(cfg, "managed.json", m, &e) < 0)
 		fprintf(stderr, "msgw-acme: warning: %s\n", m ? e.msg : "out of memory");
 	json_decref(m);
 }
 
-/* Issue from the production directory and install; the staging run (when
- * asked) only proves the whole flow works first. */
-static int obtain(const struct config *cfg, struct order_opts *o, int staging, int replaces,
-		  const char *verb, struct acme_err *e)
+/* Issue from the production directory and install, one order per key
+ * type (a CSR carries one key); the staging run (when asked) only proves
+ * the whole flow works first. */
+static int obtain(const struct config *cfg, struct order_opts *o, const struct keychoice *kc, int staging,
+		  int replaces, const char *verb, struct acme_err *e)
 {
-	struct akey *acct = NULL, *key = NULL;
-	struct achain *chain = NULL;
-	struct acert_info info;
+	struct akey *acct = NULL, *key[2] = { NULL, NULL };
+	struct achain *chain[2] = { NULL, NULL };
+	struct acert_info info[2];
+	size_t n = keychoice_count(kc), i;
 	char until[32];
 	int rc = -1;
 
@@ -156,28 +163,36 @@ static int obtain(const struct config *cfg, struct order_opts *o, int staging, i
 		goto out;
 	if (staging) {
 		log_info("event=staging_run directory=%s", cfg->acme.staging_directory);
-		if (run_order(cfg, cfg->acme.staging_directory, acct, o, replaces, &key, &chain, e) < 0) {
+		if (run_order(cfg, cfg->acme.staging_directory, acct, o, replaces, keychoice_bits_of(kc, 0), &key[0],
+			      &chain[0], e) < 0) {
 			aerr_prefix(e, "staging run against %s (skip with --no-staging-check)",
 				    cfg->acme.staging_directory);
 			goto out;
 		}
-		achain_free(chain);
-		akey_free(key);
-		chain = NULL;
-		key = NULL;
+		achain_free(chain[0]);
+		akey_free(key[0]);
+		chain[0] = NULL;
+		key[0] = NULL;
 	}
-	if (run_order(cfg, cfg->acme.directory, acct, o, replaces, &key, &chain, e) < 0 ||
-	    achain_info(chain, &info, e) < 0)
+	for (i = 0; i < n; i++) {
+		if (run_order(cfg, cfg->acme.directory, acct, o, replaces && i == 0, keychoice_bits_of(kc, i), &key[i],
+			      &chain[i], e) < 0 ||
+		    achain_info(chain[i], &info[i], e) < 0)
+			goto out;
+	}
+	if (install_tls_set(cfg, key, chain, n, e) < 0)
 		goto out;
-	if (install_tls(cfg, key, chain, e) < 0)
-		goto out;
-	save_managed(cfg, cfg->acme.directory, o, &info);
-	printf("%s a certificate for %s from %s, valid until %s: %s\n", verb, info.sans, cfg->acme.directory,
-	       fmt_time(info.not_after, until, sizeof until), cfg->tls.cert);
+	save_managed(cfg, cfg->acme.directory, o, kc, info, n);
+	for (i = 0; i < n; i++)
+		printf("%s a certificate for %s (%s) from %s, valid until %s: %s\n", verb, info[i].sans,
+		       info[i].key_type, cfg->acme.directory, fmt_time(info[i].not_after, until, sizeof until),
+		       i == 1 ? cfg->tls.rsa_cert : cfg->tls.cert);
 	rc = 0;
 out:
-	achain_free(chain);
-	akey_free(key);
+	for (i = 0; i < 2; i++) {
+		achain_free(chain[i]);
+		akey_free(key[i]);
+	}
 	akey_free(acct);
 	return rc;
 }
@@ -201,10 +216,13 @@ int acmecmd_issue(struct app *a, int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "webroot", required_argument, NULL, 'w' },
 		{ "no-staging-check", no_argument, NULL, 'n' },
+		{ "key-type", required_argument, NULL, 't' },
+		{ "rsa-bits", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *names[MAX_NAMES];
+	struct keychoice kc = { 1, 1, 2048 };
 	struct order_opts o;
 	struct acme_err e;
 	int opt, no_check = 0, lock = -1, rc = EX_OK;
@@ -220,6 +238,8 @@ int acmecmd_issue(struct app *a, int argc, char **argv)
 			break;
 		case 'w': o.webroot = optarg; break;
 		case 'n': no_check = 1; break;
+		case 't': acmecmd_key_type(a, &kc, optarg); break;
+		case 'b': acmecmd_rsa_bits(a, &kc, optarg); break;
 		case 'h': app_usage(a, stdout); return EX_OK;
 		default: acmecmd_usage_error(a, "issue: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
@@ -234,7 +254,7 @@ int acmecmd_issue(struct app *a, int argc, char **argv)
 	o.bind_addr = a->cfg.acme.challenge_address;
 	o.port = a->cfg.acme.challenge_port;
 	if ((lock = take_lock(&a->cfg, &e)) < 0 ||
-	    obtain(&a->cfg, &o, want_staging(&a->cfg, no_check), 0, "issued", &e) < 0) {
+	    obtain(&a->cfg, &o, &kc, want_staging(&a->cfg, no_check), 0, "issued", &e) < 0) {
 		fprintf(stderr, "msgw-acme: issue: %s\n", e.msg);
 		rc = 1;
 	}
@@ -261,6 +281,21 @@ static int managed_names(const struct config *cfg, const struct acert_info *info
 			names[(*n)++] = json_string_value(v);
 	}
 	return *n ? 0 : aerr(e, "managed.json names no domain");
+}
+
+/* The key types issue chose (ecdsa for a managed.json from before key
+ * types), unless renew --key-type says otherwise. */
+static void managed_keys(const json_t *m, struct keychoice *kc, int given)
+{
+	const char *t = json_string_value(json_object_get(m, "key_type"));
+	json_int_t bits = json_integer_value(json_object_get(m, "rsa_bits"));
+
+	if (kc->rsa_bits == 0 && (bits == 2048 || bits == 3072))
+		kc->rsa_bits = (unsigned)bits;
+	if (given)
+		return;
+	if (t == NULL || keychoice_parse(kc, t) < 0)
+		keychoice_parse(kc, "ecdsa");
 }
 
 /* Is renewal due? ARI when the directory offers it, else the lifetime rule;
@@ -308,10 +343,14 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "key-type", required_argument, NULL, 't' },
+		{ "rsa-bits", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *names[MAX_NAMES];
+	struct keychoice kc = { 1, 0, 0 };
+	int given = 0;
 	struct acert_info info;
 	struct renew_plan plan;
 	struct order_opts o;
@@ -323,6 +362,8 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': force = 1; break;
+		case 't': acmecmd_key_type(a, &kc, optarg), given = 1; break;
+		case 'b': acmecmd_rsa_bits(a, &kc, optarg); break;
 		case 'h': app_usage(a, stdout); return EX_OK;
 		default: acmecmd_usage_error(a, "renew: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
@@ -335,6 +376,7 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 		goto fail;
 	if (read_current(&a->cfg, &info, &e) < 0 || managed_names(&a->cfg, &info, &m, names, &o.n, &e) < 0)
 		goto fail;
+	managed_keys(m, &kc, given);
 	if (!force)
 		decide(&a->cfg, &info, time(NULL), &plan);
 	if (!force && !plan.due) {
@@ -348,7 +390,7 @@ int acmecmd_renew(struct app *a, int argc, char **argv)
 	o.replaces = info.ari_id[0] ? info.ari_id : NULL;
 	o.bind_addr = a->cfg.acme.challenge_address;
 	o.port = a->cfg.acme.challenge_port;
-	if (obtain(&a->cfg, &o, 0, 1, "renewed", &e) < 0)
+	if (obtain(&a->cfg, &o, &kc, 0, 1, "renewed", &e) < 0)
 		goto fail;
 	rc = EX_OK;
 	goto out;

@@ -13,25 +13,41 @@
 
 #include "acme/cmd.h"
 #include "acme/install.h"
+#include "acme/keychoice.h"
 #include "acme/state.h"
 #include "acme/x509.h"
 #include "util/wipe.h"
 
 #define MAX_NAMES 32
 
+/* One self-signed certificate per key of kc, ECDSA first. */
+static int make_selfsigned(const struct keychoice *kc, const char *const *names, size_t n, int days,
+			   struct akey **k, struct achain **c, struct acme_err *e)
+{
+	for (size_t i = 0; i < keychoice_count(kc); i++) {
+		if (akey_generate_rsa(&k[i], keychoice_bits_of(kc, i), e) < 0 ||
+		    acert_selfsigned(k[i], names, n, days, &c[i], e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int acmecmd_selfsigned(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "days", required_argument, NULL, 'd' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "key-type", required_argument, NULL, 't' },
+		{ "rsa-bits", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *names[MAX_NAMES];
 	size_t n = 0;
 	long days = 365;
-	struct akey *k = NULL;
-	struct achain *c = NULL;
+	struct keychoice kc = { 1, 0, 2048 };
+	struct akey *k[2] = { NULL, NULL };
+	struct achain *c[2] = { NULL, NULL };
 	struct acme_err e;
 	int opt, rc = EX_SOFTWARE;
 
@@ -47,6 +63,8 @@ int acmecmd_selfsigned(struct app *a, int argc, char **argv)
 				acmecmd_usage_error(a, "--name: empty, or too many names ('%s')", optarg);
 			names[n++] = optarg;
 			break;
+		case 't': acmecmd_key_type(a, &kc, optarg); break;
+		case 'b': acmecmd_rsa_bits(a, &kc, optarg); break;
 		case 'h': app_usage(a, stdout); return EX_OK;
 		default: acmecmd_usage_error(a, "selfsigned: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
@@ -56,21 +74,26 @@ int acmecmd_selfsigned(struct app *a, int argc, char **argv)
 	app_load(a);
 	if (n == 0)
 		names[n++] = a->cfg.hostname;
-	if (akey_generate(&k, &e) < 0 || acert_selfsigned(k, names, n, (int)days, &c, &e) < 0) {
+	if (make_selfsigned(&kc, names, n, (int)days, k, c, &e) < 0) {
 		fprintf(stderr, "msgw-acme: selfsigned: %s\n", e.msg);
 		goto out;
 	}
-	if (install_tls(&a->cfg, k, c, &e) < 0) {
+	if (install_tls_set(&a->cfg, k, c, keychoice_count(&kc), &e) < 0) {
 		fprintf(stderr, "msgw-acme: selfsigned: %s\n", e.msg);
 		rc = EX_CANTCREAT;
 		goto out;
 	}
 	printf("installed a self-signed certificate for %s (%ld days): %s, key %s\n", names[0], days,
 	       a->cfg.tls.cert, a->cfg.tls.key);
+	if (kc.ecdsa && kc.rsa)
+		printf("installed a self-signed RSA %u certificate for %s (%ld days): %s, key %s\n", kc.rsa_bits,
+		       names[0], days, a->cfg.tls.rsa_cert, a->cfg.tls.rsa_key);
 	rc = EX_OK;
 out:
-	achain_free(c);
-	akey_free(k);
+	for (size_t i = 0; i < 2; i++) {
+		achain_free(c[i]);
+		akey_free(k[i]);
+	}
 	return rc;
 }
 
@@ -181,6 +204,24 @@ static int check_import(const struct akey *k, const struct achain *c, struct acm
 	return achain_verify(c, NULL, time(NULL), e);
 }
 
+/* The pairs named on the command line: FILE.p12 ... or --cert/--key ...,
+ * each checked; n is how many were loaded (to free). */
+static int load_pairs(const char *const *p12, const char *const *cert, const char *const *key, size_t n,
+		      const char *pwfile, struct akey **k, struct achain **c, struct acert_info *info,
+		      struct acme_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		errno = 0; /* tells an unreadable file (66) from bad contents (65) */
+		if ((p12[i] ? load_p12(p12[i], pwfile, &k[i], &c[i], e) : load_pem(cert[i], key[i], &k[i], &c[i], e)) < 0)
+			return errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR;
+		if (check_import(k[i], c[i], e) < 0 || achain_info(c[i], &info[i], e) < 0) {
+			aerr_prefix(e, "%s", p12[i] ? p12[i] : cert[i]);
+			return EX_DATAERR;
+		}
+	}
+	return 0;
+}
+
 int acmecmd_import(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -190,10 +231,11 @@ int acmecmd_import(struct app *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *pwfile = NULL, *cert = NULL, *key = NULL, *p12 = NULL;
-	struct akey *k = NULL;
-	struct achain *c = NULL;
-	struct acert_info info;
+	const char *pwfile = NULL, *cert[2] = { NULL, NULL }, *key[2] = { NULL, NULL }, *p12[2] = { NULL, NULL };
+	size_t ncert = 0, nkey = 0, np12 = 0, n;
+	struct akey *k[2] = { NULL, NULL };
+	struct achain *c[2] = { NULL, NULL };
+	struct acert_info info[2];
 	struct acme_err e;
 	int opt, rc = EX_DATAERR;
 
@@ -201,41 +243,41 @@ int acmecmd_import(struct app *a, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p': pwfile = optarg; break;
-		case 'C': cert = optarg; break;
-		case 'K': key = optarg; break;
+		case 'C': cert[ncert < 2 ? ncert : 1] = optarg, ncert++; break;
+		case 'K': key[nkey < 2 ? nkey : 1] = optarg, nkey++; break;
 		case 'h': app_usage(a, stdout); return EX_OK;
 		default: acmecmd_usage_error(a, "import: unknown or incomplete option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		p12 = argv[optind++];
+	while (optind < argc && np12 < 2)
+		p12[np12++] = argv[optind++];
 	if (optind < argc)
 		acmecmd_usage_error(a, "import: unexpected argument '%s'", argv[optind]);
-	if (p12 ? (cert || key) : !(cert && key))
-		acmecmd_usage_error(a, "import: give FILE.p12, or both --cert and --key");
-	if (pwfile && !p12)
+	if (ncert > 2 || ncert != nkey || (np12 ? ncert != 0 : ncert == 0))
+		acmecmd_usage_error(a, "import: give one or two FILE.p12, or one or two --cert with --key each");
+	if (pwfile && !np12)
 		acmecmd_usage_error(a, "import: --password-file is for a PKCS#12 file");
 	app_load(a);
-	errno = 0; /* tells an unreadable file (66) from bad contents (65) */
-	if ((p12 ? load_p12(p12, pwfile, &k, &c, &e) : load_pem(cert, key, &k, &c, &e)) < 0) {
-		rc = errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR;
+	n = np12 ? np12 : ncert;
+	if ((rc = load_pairs(p12, cert, key, n, pwfile, k, c, info, &e)) != 0)
 		goto fail;
-	}
-	if (check_import(k, c, &e) < 0 || achain_info(c, &info, &e) < 0)
-		goto fail;
-	if (install_tls(&a->cfg, k, c, &e) < 0) {
+	if (install_tls_set(&a->cfg, k, c, n, &e) < 0) {
 		rc = EX_CANTCREAT;
 		goto fail;
 	}
-	printf("installed %s (%s), valid until %s: %s, key %s\n", info.subject, info.sans,
-	       fmt_time(info.not_after, (char[32]){ 0 }, 32), a->cfg.tls.cert, a->cfg.tls.key);
+	for (size_t i = 0; i < n; i++)
+		printf("installed %s (%s, %s), valid until %s: %s\n", info[i].subject, info[i].sans, info[i].key_type,
+		       fmt_time(info[i].not_after, (char[32]){ 0 }, 32),
+		       n == 2 && akey_is_rsa(k[i]) ? a->cfg.tls.rsa_cert : a->cfg.tls.cert);
 	rc = EX_OK;
 	goto out;
 fail:
 	fprintf(stderr, "msgw-acme: import: %s\n", e.msg);
 out:
-	achain_free(c);
-	akey_free(k);
+	for (size_t i = 0; i < 2; i++) {
+		achain_free(c[i]);
+		akey_free(k[i]);
+	}
 	return rc;
 }
 
@@ -271,7 +313,7 @@ static json_t *ari_window(const struct config *cfg, const struct acert_info *inf
 	return r;
 }
 
-static json_t *status_json(const struct config *cfg, const struct acert_info *info, long days,
+static json_t *status_json(const char *file, const struct acert_info *info, long days,
 			   const char *level, int managed, int key_ok, const json_t *ari)
 {
 	char nb[32], na[32];
@@ -282,7 +324,8 @@ static json_t *status_json(const struct config *cfg, const struct acert_info *in
 	for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		json_array_append_new(sans, json_string(t));
 	json_object_set_new(o, "status", json_string(level));
-	json_object_set_new(o, "file", json_string(cfg->tls.cert));
+	json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "key_type", json_string(info->key_type));
 	json_object_set_new(o, "subject", json_string(info->subject));
 	json_object_set_new(o, "sans", sans);
 	json_object_set_new(o, "issuer", json_string(info->issuer));
@@ -306,7 +349,7 @@ static json_t *status_json(const struct config *cfg, const struct acert_info *in
 }
 
 /* 1 matches, 0 does not, -1 unknown (key unreadable, e.g. not root). */
-static int key_matches(const struct config *cfg, const struct achain *c)
+static int key_matches(const char *keyfile, const struct achain *c)
 {
 	struct akey *k = NULL;
 	struct buf b;
@@ -314,7 +357,7 @@ static int key_matches(const struct config *cfg, const struct achain *c)
 	int rc = -1;
 
 	buf_init(&b, ACME_FILE_MAX);
-	if (read_small(cfg->tls.key, &b, &e) == 0) {
+	if (read_small(keyfile, &b, &e) == 0) {
 		if (akey_from_pem(&k, b.data, b.len, &e) < 0)
 			rc = 0;
 		else
@@ -343,6 +386,43 @@ static void print_status(const json_t *o)
 	}
 }
 
+/* One pair's report into *o; its level (0, 1, 2). */
+static int status_pair(const struct config *cfg, const char *file, const char *keyfile, json_t **o)
+{
+	struct achain *c = NULL;
+	struct acert_info info;
+	struct buf b;
+	struct acme_err e;
+	json_t *ari = NULL;
+	int rc, key_ok;
+	long days;
+
+	buf_init(&b, ACME_FILE_MAX);
+	if (read_small(file, &b, &e) < 0 || achain_from_pem(&c, b.data, b.len, &e) < 0 ||
+	    achain_info(c, &info, &e) < 0) {
+		/* No usable certificate is critical for monitoring. */
+		*o = json_pack("{s:s, s:s, s:s}", "status", "critical", "file", file, "error", e.msg);
+		rc = 2;
+		goto out;
+	}
+	key_ok = key_matches(keyfile, c);
+	days = (long)((info.not_after - time(NULL)) / 86400);
+	if (info.not_after <= time(NULL) || days < cfg->status.cert_critical_days || key_ok == 0)
+		rc = 2;
+	else if (days < cfg->status.cert_warning_days)
+		rc = 1;
+	else
+		rc = 0;
+	ari = ari_window(cfg, &info);
+	*o = status_json(file, &info, days, rc == 0 ? "ok" : rc == 1 ? "warning" : "critical",
+			 acme_managed(cfg, &info), key_ok, ari);
+out:
+	json_decref(ari);
+	achain_free(c);
+	buf_free(&b);
+	return rc;
+}
+
 int acmecmd_status(struct app *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -350,14 +430,9 @@ int acmecmd_status(struct app *a, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct achain *c = NULL;
-	struct acert_info info;
-	struct buf b;
-	struct acme_err e;
-	json_t *o = NULL, *ari = NULL;
-	int opt, json = 0, rc = 2, key_ok;
-	long days;
-	const char *level;
+	static const char *const level[] = { "ok", "warning", "critical" };
+	json_t *o = NULL, *rsa = NULL;
+	int opt, json = 0, rc, rc2;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -370,42 +445,32 @@ int acmecmd_status(struct app *a, int argc, char **argv)
 	if (optind < argc)
 		acmecmd_usage_error(a, "status: unexpected argument '%s'", argv[optind]);
 	app_load(a);
-	buf_init(&b, ACME_FILE_MAX);
-	if (read_small(a->cfg.tls.cert, &b, &e) < 0 || achain_from_pem(&c, b.data, b.len, &e) < 0 ||
-	    achain_info(c, &info, &e) < 0) {
-		/* No usable certificate is critical for monitoring. */
-		if (json) {
-			o = json_pack("{s:s, s:s, s:s}", "status", "critical", "file", a->cfg.tls.cert,
-				      "error", e.msg);
-			char *s = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-			puts(s ? s : "{\"status\": \"critical\"}");
-			free(s);
-		} else
-			printf("CRITICAL: %s: %s\n", a->cfg.tls.cert, e.msg);
-		goto out;
+	rc = status_pair(&a->cfg, a->cfg.tls.cert, a->cfg.tls.key, &o);
+	/* The RSA pair, when there is one: the worse of the two decides. */
+	if (a->cfg.tls.rsa_cert[0] && !(access(a->cfg.tls.rsa_cert, F_OK) < 0 && errno == ENOENT)) {
+		rc2 = status_pair(&a->cfg, a->cfg.tls.rsa_cert, a->cfg.tls.rsa_key, &rsa);
+		if (rc2 > rc)
+			rc = rc2;
 	}
-	key_ok = key_matches(&a->cfg, c);
-	days = (long)((info.not_after - time(NULL)) / 86400);
-	if (info.not_after <= time(NULL) || days < a->cfg.status.cert_critical_days || key_ok == 0)
-		rc = 2;
-	else if (days < a->cfg.status.cert_warning_days)
-		rc = 1;
-	else
-		rc = 0;
-	level = rc == 0 ? "ok" : rc == 1 ? "warning" : "critical";
-	ari = ari_window(&a->cfg, &info);
-	o = status_json(&a->cfg, &info, days, level, acme_managed(&a->cfg, &info), key_ok, ari);
+	if (o == NULL)
+		return 2;
 	if (json) {
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		puts(s ? s : "{}");
+		char *s;
+		json_object_set_new(o, "rsa", rsa ? json_incref(rsa) : json_null());
+		json_object_set_new(o, "overall", json_string(level[rc]));
+		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		puts(s ? s : "{\"status\": \"critical\"}");
 		free(s);
 	} else {
 		print_status(o);
+		if (rsa) {
+			printf("\n");
+			print_status(rsa);
+		}
+		if (rsa)
+			printf("\noverall: %s\n", level[rc]);
 	}
-out:
 	json_decref(o);
-	json_decref(ari);
-	achain_free(c);
-	buf_free(&b);
+	json_decref(rsa);
 	return rc;
 }

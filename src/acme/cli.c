@@ -13,17 +13,20 @@
 
 #include "acme/acme.h"
 #include "acme/cmd.h"
+#include "acme/keychoice.h"
 #include "conf/app.h"
 
 static const char usage[] =
 	"Usage: msgw-acme [-c CONF] COMMAND [ARGS]\n"
-	"  selfsigned [--days N] [--name DNSNAME]...   new key and self-signed certificate\n"
-	"  import FILE.p12 [--password-file F]        install a PKCS#12 bundle\n"
-	"  import --cert PEM --key PEM                install a PEM certificate chain and key\n"
-	"  status [--json]                            the installed certificate (exit 0/1/2)\n"
-	"  issue [--domain D]... [--webroot DIR] [--no-staging-check]\n"
+	"  selfsigned [--days N] [--name DNSNAME]... [KEYS]  new key and self-signed certificate\n"
+	"  import FILE.p12 [FILE2.p12] [--password-file F]   install PKCS#12 bundles\n"
+	"  import --cert PEM --key PEM [--cert PEM --key PEM] install PEM chains and keys\n"
+	"  status [--json]                            the installed certificates (exit 0/1/2)\n"
+	"  issue [--domain D]... [--webroot DIR] [--no-staging-check] [KEYS]\n"
 	"                                             get a certificate by ACME (HTTP-01)\n"
-	"  renew [--force]                            renew when due (for cron and timers)\n"
+	"  renew [--force] [KEYS]                     renew when due (for cron and timers)\n"
+	"KEYS: --key-type ecdsa|rsa|both (selfsigned: ecdsa; issue: both; renew: as issued)\n"
+	"      --rsa-bits 2048|3072 (default 2048)\n"
 	"Options: -c, --config FILE; --help; --version. See msgw-acme(8).\n";
 
 struct command {
@@ -61,6 +64,18 @@ int acmecmd_parse_int(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void acmecmd_key_type(struct app *a, struct keychoice *kc, const char *arg)
+{
+	if (keychoice_parse(kc, arg) < 0)
+		acmecmd_usage_error(a, "--key-type: want ecdsa, rsa or both, not '%s'", arg);
+}
+
+void acmecmd_rsa_bits(struct app *a, struct keychoice *kc, const char *arg)
+{
+	if (keychoice_bits(kc, arg) < 0)
+		acmecmd_usage_error(a, "--rsa-bits: want 2048 or 3072, not '%s'", arg);
 }
 
 int acme_main(int argc, char **argv)

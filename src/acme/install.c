@@ -163,9 +163,9 @@ out:
 	return rc;
 }
 
-/* Key and chain (PEM) to tls.key / tls.cert. */
-int install_tls(const struct config *cfg, const struct akey *k, const struct achain *c,
-		struct acme_err *e)
+/* Key and chain (PEM) to key_path / cert_path. */
+static int install_slot(const char *cert_path, const char *key_path, const struct akey *k,
+			const struct achain *c, struct acme_err *e)
 {
 	struct buf kp, cp;
 	int rc = -1;
@@ -174,10 +174,53 @@ int install_tls(const struct config *cfg, const struct akey *k, const struct ach
 	buf_init(&cp, ACME_FILE_MAX);
 	if (akey_to_pem(k, &kp, e) < 0 || achain_to_pem(c, &cp, e) < 0)
 		goto out;
-	rc = install_pair(cfg->tls.cert, cp.data, cp.len, cfg->tls.key, kp.data, kp.len, e);
+	rc = install_pair(cert_path, cp.data, cp.len, key_path, kp.data, kp.len, e);
 out:
 	buf_wipe_free(&kp);
 	buf_free(&cp);
 	return rc;
 }
 
+/* Key and chain (PEM) to tls.key / tls.cert. */
+int install_tls(const struct config *cfg, const struct akey *k, const struct achain *c,
+		struct acme_err *e)
+{
+	return install_slot(cfg->tls.cert, cfg->tls.key, k, c, e);
+}
+
+/* Out of service: path.old keeps it, path goes (the certificate first, so
+ * a front end never finds a certificate without its key). */
+static int retire(const char *path, struct acme_err *e)
+{
+	if (keep_old(path, e) < 0)
+		return -1;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return aerr(e, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* One pair: tls.cert/tls.key, and a second (RSA) pair left from before is
+ * retired, so it is not served past its time. Two pairs: the RSA one to
+ * tls.rsa_cert/tls.rsa_key, the other to tls.cert/tls.key. */
+int install_tls_set(const struct config *cfg, struct akey *const *k, struct achain *const *c, size_t n,
+		    struct acme_err *e)
+{
+	const char *rc_path = cfg->tls.rsa_cert, *rk_path = cfg->tls.rsa_key;
+	size_t r;
+
+	if (n == 1) {
+		if (install_tls(cfg, k[0], c[0], e) < 0)
+			return -1;
+		if (rc_path[0] == '\0' || (access(rc_path, F_OK) < 0 && errno == ENOENT))
+			return 0;
+		return retire(rc_path, e) < 0 || retire(rk_path, e) < 0 ? -1 : sync_parent(rc_path, e);
+	}
+	if (n != 2 || akey_is_rsa(k[0]) == akey_is_rsa(k[1]))
+		return aerr(e, "two pairs must be one RSA and one ECDSA");
+	if (rc_path[0] == '\0' || rk_path[0] == '\0')
+		return aerr(e, "tls.rsa_cert and tls.rsa_key must be set for a second (RSA) pair");
+	r = akey_is_rsa(k[0]) ? 0 : 1;
+	if (install_tls(cfg, k[1 - r], c[1 - r], e) < 0)
+		return -1;
+	return install_slot(rc_path, rk_path, k[r], c[r], e);
+}

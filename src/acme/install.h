@@ -16,6 +16,11 @@ struct achain;
 /* Key and chain (PEM) to tls.key / tls.cert with install_pair. */
 int install_tls(const struct config *cfg, const struct akey *k, const struct achain *c,
 		struct acme_err *e);
+/* n (1 or 2) pairs: one goes to tls.cert/tls.key and retires an earlier
+ * RSA pair at tls.rsa_cert/tls.rsa_key (kept as .old); of two, one RSA
+ * and one ECDSA, the RSA pair goes to tls.rsa_cert/tls.rsa_key. */
+int install_tls_set(const struct config *cfg, struct akey *const *k, struct achain *const *c, size_t n,
+		    struct acme_err *e);
 
 /* Write one file atomically (tmp, fsync, rename, fsync dir), creating a
  * missing parent directory with dir_mode. */

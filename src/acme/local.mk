@@ -9,4 +9,5 @@ src_libmsgw_a_SOURCES += src/acme/acme.h src/acme/cli.c src/acme/cmd.h \
 	src/acme/client.h src/acme/client.c \
 	src/acme/responder.h src/acme/responder.c \
 	src/acme/renewal.h src/acme/renewal.c \
-	src/acme/x509.h src/acme/x509.c
+	src/acme/x509.h src/acme/x509.c \
+	src/acme/keychoice.h src/acme/keychoice.c

@@ -70,18 +70,31 @@ static int akey_wrap(gnutls_x509_privkey_t x, struct akey **out, struct acme_err
 
 int akey_generate(struct akey **out, struct acme_err *e)
 {
+	return akey_generate_rsa(out, 0, e);
+}
+
+int akey_generate_rsa(struct akey **out, unsigned rsa_bits, struct acme_err *e)
+{
 	gnutls_x509_privkey_t x;
 	int rc;
 
 	if ((rc = gnutls_x509_privkey_init(&x)) < 0)
 		return gerr(e, "key generation", rc);
-	rc = gnutls_x509_privkey_generate(x, GNUTLS_PK_ECDSA,
-					  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rsa_bits)
+		rc = gnutls_x509_privkey_generate(x, GNUTLS_PK_RSA, rsa_bits, 0);
+	else
+		rc = gnutls_x509_privkey_generate(x, GNUTLS_PK_ECDSA,
+						  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
 	if (rc < 0) {
 		gnutls_x509_privkey_deinit(x);
 		return gerr(e, "key generation", rc);
 	}
 	return akey_wrap(x, out, e);
+}
+
+int akey_is_rsa(const struct akey *k)
+{
+	return gnutls_x509_privkey_get_pk_algorithm2(k->x509, NULL) == GNUTLS_PK_RSA;
 }
 
 int akey_from_pem(struct akey **out, const char *pem, size_t len, struct acme_err *e)
@@ -351,6 +364,25 @@ out:
 	buf_free(&b);
 }
 
+/* "RSA 2048", "ECDSA P-256". */
+static void key_text(gnutls_x509_crt_t crt, char *out, size_t size)
+{
+	unsigned bits = 0;
+	int alg = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+	gnutls_ecc_curve_t curve;
+	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
+
+	if (alg == GNUTLS_PK_RSA) {
+		snprintf(out, size, "RSA %u", bits);
+	} else if (alg == GNUTLS_PK_ECDSA && gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0) {
+		snprintf(out, size, "ECDSA %s",
+			 curve == GNUTLS_ECC_CURVE_SECP256R1 ? "P-256" : gnutls_ecc_curve_get_name(curve));
+		gnutls_free(x.data);
+		gnutls_free(y.data);
+	} else
+		snprintf(out, size, "%s", gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)alg));
+}
+
 int achain_info(const struct achain *c, struct acert_info *info, struct acme_err *e)
 {
 	gnutls_x509_crt_t crt = c->crt[0];
@@ -366,6 +398,7 @@ int achain_info(const struct achain *c, struct acert_info *info, struct acme_err
 	if (info->not_before == (time_t)-1 || info->not_after == (time_t)-1)
 		return aerr(e, "certificate has no readable validity period");
 	info->self_signed = gnutls_x509_crt_check_issuer(crt, crt) == 1;
+	key_text(crt, info->key_type, sizeof info->key_type);
 	ari_id(crt, info->ari_id, sizeof info->ari_id);
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fplen) < 0 || fplen != 32)
 		return aerr(e, "certificate fingerprint failed");

@@ -16,6 +16,10 @@ struct achain; /* a certificate chain, leaf first */
 
 /* A new ECDSA P-256 key. */
 int akey_generate(struct akey **out, struct acme_err *e);
+/* A new RSA key of rsa_bits (2048 or 3072), or ECDSA P-256 when 0. */
+int akey_generate_rsa(struct akey **out, unsigned rsa_bits, struct acme_err *e);
+/* 1 for an RSA key, else 0. */
+int akey_is_rsa(const struct akey *k);
 int akey_from_pem(struct akey **out, const char *pem, size_t len, struct acme_err *e);
 /* PKCS#8 PEM, unencrypted: callers wipe it (buf_wipe_free). */
 int akey_to_pem(const struct akey *k, struct buf *out, struct acme_err *e);
@@ -42,6 +46,7 @@ struct acert_info {
 	char sans[ACERT_TEXT];   /* comma-separated DNS names and IP addresses */
 	time_t not_before, not_after;
 	int self_signed;
+	char key_type[32];       /* "ECDSA P-256", "RSA 2048" */
 	char ari_id[ACERT_TEXT]; /* RFC 9773 certificate identifier, "" if no AKI */
 	char sha256[65];         /* fingerprint of the leaf, hex */
 };

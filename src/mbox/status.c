@@ -178,7 +178,7 @@ static void check_cert_file(struct checks *k, const struct config *cfg, const ch
 static void check_cert(struct checks *k, const struct config *cfg, time_t now)
 {
 	check_cert_file(k, cfg, cfg->tls.cert, now);
-	if (cfg->tls.rsa_cert[0] && access(cfg->tls.rsa_cert, F_OK) == 0)
+	if (cfg->tls.rsa_cert[0] && !(access(cfg->tls.rsa_cert, F_OK) < 0 && errno == ENOENT))
 		check_cert_file(k, cfg, cfg->tls.rsa_cert, now);
 }
 

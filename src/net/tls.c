@@ -103,7 +103,8 @@ static int load_second_pair(struct stream *s, gnutls_certificate_credentials_t c
 {
 	int rc;
 
-	if (cfg->tls.rsa_cert == NULL || cfg->tls.rsa_cert[0] == '\0' || access(cfg->tls.rsa_cert, F_OK) < 0)
+	if (cfg->tls.rsa_cert == NULL || cfg->tls.rsa_cert[0] == '\0' ||
+	    (access(cfg->tls.rsa_cert, F_OK) < 0 && errno == ENOENT))
 		return 0;
 	if ((rc = load_pair(cred, cfg->tls.rsa_cert, cfg->tls.rsa_key)) < 0) {
 		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.rsa_cert,

@@ -182,6 +182,9 @@ class Env:
             "log_level": "debug",
             "tls.cert": self.cert,
             "tls.key": self.key,
+            # no second (RSA) pair unless a test makes one; never /etc's
+            "tls.rsa_cert": os.path.join(self.dir, "tls", "rsa-cert.pem"),
+            "tls.rsa_key": os.path.join(self.dir, "tls", "rsa-key.pem"),
             "crypt.scrypt_log_n": 10,
             "pop3.login_failure_delay": 200,
         }
