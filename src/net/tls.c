@@ -171,10 +171,15 @@ static void verify_detail(struct stream *s, struct tls_conn *t)
 {
 	unsigned status = gnutls_session_get_verify_cert_status(t->session);
 	gnutls_datum_t d = { NULL, 0 };
+	size_t len;
 
 	if (status == 0 || gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &d, 0) < 0)
 		return;
-	snprintf(s->errmsg, sizeof s->errmsg, "certificate verification failed: %s", (char *)d.data);
+	len = strlen((char *)d.data);
+	while (len > 0 && d.data[len - 1] == ' ')
+		len--;
+	snprintf(s->errmsg, sizeof s->errmsg, "TLS handshake failed: certificate verification failed: %.*s",
+		 (int)len, (char *)d.data);
 	gnutls_free(d.data);
 }
 
