@@ -102,6 +102,15 @@ static void probe_families(FILE *f, const struct metrics *m)
 		label(f, m->probe[i].target);
 		fprintf(f, "\"} %lld\n", (long long)m->probe[i].until);
 	}
+	family(f, "msgw_probe_rsa_certificate_expiry_timestamp_seconds", "gauge",
+	       "Expiry of the RSA certificate a port serves beside another (Unix time).");
+	for (size_t i = 0; i < m->nprobe; i++) {
+		if (!m->probe[i].up || m->probe[i].rsa_until == 0)
+			continue;
+		fputs("msgw_probe_rsa_certificate_expiry_timestamp_seconds{target=\"", f);
+		label(f, m->probe[i].target);
+		fprintf(f, "\"} %lld\n", (long long)m->probe[i].rsa_until);
+	}
 }
 
 int metrics_print(const struct metrics *m, FILE *f)

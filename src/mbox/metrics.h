@@ -28,6 +28,7 @@ struct metrics {
 		const char *target;
 		int up;
 		time_t until;
+		time_t rsa_until;   /* a second, RSA certificate the port serves; 0: none */
 	} probe[METRICS_MAX_PROBES];
 	size_t nprobe;
 	int status;   /* 0 ok, 1 warning, 2 critical */

@@ -21,6 +21,7 @@ enum kind { SMTP, SMTPS, POP3, POP3S };
 
 struct probe {
 	const struct config *cfg;
+	int rsa_only;
 	enum kind kind;
 	char host[256], port[16];
 	struct stream s;
@@ -117,6 +118,7 @@ static int start_tls(struct probe *p)
 		.ca_file = ca,
 		.system_trust = 1,
 		.handshake_timeout = p->cfg->status.probe_timeout,
+		.rsa_only = p->rsa_only,
 	};
 
 	if (tls_client_start(&p->s, &o) < 0)
@@ -141,9 +143,10 @@ static int converse(struct probe *p)
 	return start_tls(p);
 }
 
-int probe_port(const struct config *cfg, const char *spec, time_t *until, char *msg, size_t msgsize)
+int probe_port(const struct config *cfg, const char *spec, int rsa_only, time_t *until, char *msg,
+	       size_t msgsize)
 {
-	struct probe p = { .cfg = cfg, .msg = msg, .msgsize = msgsize };
+	struct probe p = { .cfg = cfg, .rsa_only = rsa_only, .msg = msg, .msgsize = msgsize };
 	int fd, rc;
 
 	msg[0] = '\0';

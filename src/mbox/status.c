@@ -182,29 +182,60 @@ static void check_cert(struct checks *k, const struct config *cfg, time_t now)
 		check_cert_file(k, cfg, cfg->tls.rsa_cert, now);
 }
 
+/* The days left of a certificate a probe saw, as a check. */
+static void add_probe_cert(struct checks *k, const struct config *cfg, const char *target, const char *what,
+			   time_t until, time_t now, const char *msg)
+{
+	long long days;
+	enum level lv = cert_level(cfg, until, now, &days);
+
+	add(k, "probe", lv, "%s%s: certificate for %s %s in %lld days (%s)", target, what, cfg->hostname,
+	    days < 0 ? "expired" : "expires", days < 0 ? 0 : days, msg);
+}
+
+/* With an RSA pair configured, a second look as a client that verifies
+ * RSA signatures only (as some senders do): the port must serve that
+ * pair too, with a certificate that verifies. */
+static void probe_rsa(struct checks *k, const struct config *cfg, const char *target, time_t until,
+		      time_t now, time_t *rsa_until)
+{
+	char msg[256];
+	time_t t = 0;
+
+	*rsa_until = 0;
+	if (cfg->tls.rsa_cert[0] == '\0' || (access(cfg->tls.rsa_cert, F_OK) < 0 && errno == ENOENT))
+		return;
+	if (probe_port(cfg, target, 1, &t, msg, sizeof msg) < 0) {
+		add(k, "probe", CRITICAL, "%s (RSA): %s", target, msg);
+		return;
+	}
+	if (t == until)
+		return;   /* the same certificate: the port serves RSA only */
+	*rsa_until = t;
+	add_probe_cert(k, cfg, target, " (RSA)", t, now, msg);
+}
+
 /* Each status.probe port, as a client sees it. */
 static void check_probes(struct checks *k, const struct config *cfg, time_t now)
 {
 	for (size_t i = 0; i < cfg->status.probe.n; i++) {
 		const char *target = cfg->status.probe.v[i];
 		char msg[256];
-		time_t until = 0;
-		long long days;
-		enum level lv;
-		int up = probe_port(cfg, target, &until, msg, sizeof msg) == 0;
+		time_t until = 0, rsa_until = 0;
+		int up = probe_port(cfg, target, 0, &until, msg, sizeof msg) == 0;
 
+		if (!up)
+			add(k, "probe", CRITICAL, "%s: %s", target, msg);
+		else {
+			add_probe_cert(k, cfg, target, "", until, now, msg);
+			probe_rsa(k, cfg, target, until, now, &rsa_until);
+		}
 		if (k->m.nprobe < METRICS_MAX_PROBES) {
 			k->m.probe[k->m.nprobe].target = target;
 			k->m.probe[k->m.nprobe].up = up;
-			k->m.probe[k->m.nprobe++].until = until;
+			k->m.probe[k->m.nprobe].until = until;
+			k->m.probe[k->m.nprobe++].rsa_until = rsa_until;
 		}
-		if (!up) {
-			add(k, "probe", CRITICAL, "%s: %s", target, msg);
-			continue;
-		}
-		lv = cert_level(cfg, until, now, &days);
-		add(k, "probe", lv, "%s: certificate for %s %s in %lld days (%s)", target, cfg->hostname,
-		    days < 0 ? "expired" : "expires", days < 0 ? 0 : days, msg);
 	}
 }
 

@@ -22,6 +22,8 @@ struct tls_conn {
  * with AES-NI it is several times faster than ChaCha20 in GnuTLS here, and
  * the proxy pays for two TLS hops per message. */
 #define PRIO_12 "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+/* A client that can verify RSA signatures only (the port probe's second look). */
+#define SIGN_RSA ":-SIGN-ALL:+SIGN-RSA-SHA256:+SIGN-RSA-SHA384:+SIGN-RSA-SHA512:+SIGN-RSA-PSS-RSAE-SHA256:+SIGN-RSA-PSS-RSAE-SHA384:+SIGN-RSA-PSS-RSAE-SHA512"
 #define PRIO_13 "SECURE128:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t n)
@@ -207,7 +209,7 @@ int tls_client_start(struct stream *s, const struct tls_client_opts *o)
 		return -1;
 	}
 	if ((rc = gnutls_init(&t->session, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
-	    (rc = gnutls_priority_set_direct(t->session, PRIO_12, NULL)) < 0 ||
+	    (rc = gnutls_priority_set_direct(t->session, o->rsa_only ? PRIO_12 SIGN_RSA : PRIO_12, NULL)) < 0 ||
 	    (rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
 		goto fail;
 	if (!is_ip_literal(o->host) &&

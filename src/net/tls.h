@@ -24,6 +24,7 @@ struct tls_client_opts {
 	const char *ca_file;    /* extra trust (PEM), may be NULL or "" */
 	int system_trust;       /* also trust the system store */
 	int handshake_timeout;  /* seconds */
+	int rsa_only;           /* accept RSA signatures only (probing a second pair) */
 };
 int tls_client_start(struct stream *s, const struct tls_client_opts *o);
 /* The expiry time of the leaf certificate the peer presented. 0 or -1. */

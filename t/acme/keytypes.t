@@ -142,12 +142,54 @@ for vers in ("TLS1.2", "TLS1.3"):
     t.ok(rc == 0 and "Handshake was completed" in out, f"{vers}: a client limited to ECDSA signatures completes a verified handshake", out[-1500:])
     t.like(out, "EC/ECDSA key 256 bits", f"{vers}: ... and is served the ECDSA certificate")
 
-# Without the RSA pair, the RSA-only client cannot connect: the handshake
+# msgw-mbox status probes the port as both kinds of client: it sees
+# both certificates, each with its days left.
+target = f"smtps://127.0.0.1:{port}"
+env.write_config({**base, "status.probe": [target], "status.probe_ca_file": root,
+                  "status.cert_warning_days": 2, "status.cert_critical_days": 1})
+
+
+def probe_checks():
+    r = env.run("msgw-mbox", "status", "--json")
+    j = json.loads(r.stdout or b"{}")
+    return r.returncode, [c for c in j.get("checks", []) if c["check"] == "probe"]
+
+
+rc, p = probe_checks()
+t.is_(rc, 0, "status with a probe of the two-pair port: ok")
+t.ok(len(p) == 2 and p[0]["message"].startswith(f"{target}: certificate for www.acme.test expires in")
+     and p[1]["message"].startswith(f"{target} (RSA): certificate for www.acme.test expires in"),
+     "the probe reports the ECDSA and the RSA certificate the port serves, with days left", p)
+r = env.run("msgw-mbox", "status", "--prometheus")
+rsa_end = int(subprocess.run(["date", "-d", subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", rsa_cert],
+                                                           capture_output=True, text=True).stdout.split("=", 1)[1],
+                              "+%s"], capture_output=True, text=True).stdout)
+t.like(r.stdout.decode(), f'msgw_probe_rsa_certificate_expiry_timestamp_seconds{{target="{target}"}} {rsa_end}',
+       "metric: the RSA certificate's expiry as the port serves it")
+
+# An RSA certificate that does not verify on the port is critical: here
+# one from a CA the probe does not trust, beside the good ECDSA pair.
+saved = (open(rsa_cert).read(), open(rsa_key).read())
+subprocess.run(["cp", f"{d}/r.pem", rsa_cert], check=True)
+subprocess.run(["cp", f"{d}/r.key", rsa_key], check=True)
+rc, p = probe_checks()
+t.is_(rc, 2, "a port whose RSA certificate does not verify is critical")
+t.like(p[-1]["message"], f"{target} (RSA): TLS handshake failed: certificate verification failed", "... naming the RSA look")
+
+# Without the RSA pair, the RSA-only client cannot connect: the handshakes
 # above succeeded because of the second pair.
 os.rename(rsa_cert, rsa_cert + ".aside")
 rc, out = gcli(RSA, "TLS1.2")
 t.ok(rc != 0 and "Handshake was completed" not in out, "ECDSA pair only: the RSA-only client fails", out[-800:])
+rc, p = probe_checks()
+t.ok(rc == 0 and len(p) == 1, "... and the probe, with no RSA pair configured, looks for none", p)
 os.rename(rsa_cert + ".aside", rsa_cert)
+with open(rsa_cert, "w") as f:
+    f.write(saved[0])
+with open(rsa_key, "w") as f:
+    f.write(saved[1])
+env.write_config({**base, "acme.directory": pb.directory, "acme.staging_directory": "", "acme.ca_file": pb.ca,
+                  "acme.challenge_port": ch, "acme.challenge_address": "127.0.0.1"})
 
 # renew keeps the key types issue chose.
 rc, out, err = acme("renew", "--force")

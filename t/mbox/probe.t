@@ -43,7 +43,12 @@ def status(**settings):
 
 
 def probes(j):
-    return [c for c in j.get("checks", []) if c["check"] == "probe"]
+    """The probe checks, without the notes of the second (RSA-only) look."""
+    return [c for c in j.get("checks", []) if c["check"] == "probe" and "RSA" not in c["message"]]
+
+
+def rsa_notes(j):
+    return [c for c in j.get("checks", []) if c["check"] == "probe" and "RSA" in c["message"]]
 
 
 # The days left as the certificate file says (openssl), the way status counts them.
@@ -61,6 +66,7 @@ for target, c in zip(targets, p):
     t.ok(any(f"{target}: certificate for mail.test expires in {d} days" in c["message"] for d in (before, after)),
          f"{target}: the days left of the certificate the port serves", c["message"])
     t.like(c["message"], "TLS1.", f"{target}: TLS version and suite named")
+t.is_(rsa_notes(j), [], "no RSA pair configured: no second look as an RSA-only client")
 base = dict(env.settings)
 
 # A name the certificate does not carry: critical.
