@@ -281,7 +281,7 @@ out:
 	return rc;
 }
 
-/* Is the installed certificate the one msgw-acme issued? */
+/* Is the installed certificate one msgw-acme issued (either pair)? */
 static int acme_managed(const struct config *cfg, const struct acert_info *info)
 {
 	json_t *m = NULL;
@@ -290,8 +290,11 @@ static int acme_managed(const struct config *cfg, const struct acert_info *info)
 
 	if (state_load(cfg, "managed.json", &m, &e) < 0 || m == NULL)
 		return 0;
-	yes = json_is_string(json_object_get(m, "sha256")) &&
-	      strcmp(json_string_value(json_object_get(m, "sha256")), info->sha256) == 0;
+	yes = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *fp = json_string_value(json_object_get(m, i ? "rsa_sha256" : "sha256"));
+		yes |= fp != NULL && strcmp(fp, info->sha256) == 0;
+	}
 	json_decref(m);
 	return yes;
 }

@@ -111,7 +111,8 @@ rc, out, err = acme("issue", "--key-type", "both")
 t.ok(rc == 0, "issue --key-type both from pebble", err[-1500:])
 t.is_((keytype(cert), keytype(rsa_cert)), ("ECDSA P-256", "RSA 2048"), "pebble issued an ECDSA and an RSA certificate")
 rc, st = status()
-t.ok(rc == 0 and st.get("acme_managed") and (st.get("rsa") or {}).get("status") == "ok"
+t.ok(rc == 0 and st.get("acme_managed") and (st.get("rsa") or {}).get("acme_managed") is True
+     and (st.get("rsa") or {}).get("status") == "ok"
      and st["rsa"].get("days_left") in (5, 6), "status: both pairs from pebble, ok, days left", st)
 root = os.path.join(env.dir, "pebble-root.pem")
 with open(root, "w") as f:
