@@ -20,6 +20,7 @@ static const char usage[] =
 	"  reset-password ID [--json]    (suspended and empty only)\n"
 	"  export ID [--password-file F|-] --maildir DIR\n"
 	"  status [--json]               (exit 0 ok, 1 warning, 2 critical)\n"
+	"  unlock ID [--force]           (remove a maildrop lock whose lease ran out)\n"
 	"Options: -c, --config FILE; --help; --version. See msgw-mbox(8).\n";
 
 static const struct {
@@ -34,6 +35,7 @@ static const struct {
 	{ "reset-password", cmd_reset_password },
 	{ "export", cmd_export },
 	{ "status", cmd_status },
+	{ "unlock", cmd_unlock },
 };
 
 int mbox_main(int argc, char **argv)

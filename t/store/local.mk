@@ -2,6 +2,9 @@
 check_PROGRAMS += t/store/store-test
 t_store_store_test_LDADD = $(TAP_LIBS)
 TESTS += t/store/store-test
+check_PROGRAMS += t/store/lock-test
+t_store_lock_test_LDADD = $(TAP_LIBS)
+TESTS += t/store/lock-test
 EXTRA_DIST += t/store/fuzz.t
 
 if FUZZING
