@@ -6,6 +6,8 @@ check_PROGRAMS += t/store/lock-test
 t_store_lock_test_LDADD = $(TAP_LIBS)
 TESTS += t/store/lock-test
 EXTRA_DIST += t/store/fuzz.t
+TESTS += t/store/gluster.t
+EXTRA_DIST += t/store/gluster.t t/store/glusterlib.py
 
 if FUZZING
 check_PROGRAMS += t/store/fuzz-store
