@@ -18,3 +18,5 @@ FUZZ_TESTS += t/store/fuzz.t
 check_PROGRAMS += t/store/store-bench
 EXTRA_DIST += t/store/bench.sh
 MSGW_BENCH += t/store/bench.sh
+EXTRA_DIST += t/store/gluster-bench.sh t/store/gluster-bench.py
+MSGW_BENCH += t/store/gluster-bench.sh
