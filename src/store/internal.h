@@ -44,6 +44,7 @@ int store_read_recipient(const struct mailbox *mb, struct age_recipient *r);
  * over NFS and GlusterFS; a thread renews the lease (the file's mtime)
  * while it is held. See lock.c for the break rules. EBUSY when held. */
 #define STORE_LOCK_WAIT_MS 2000   /* a log-in retries this long while held */
+#define STORE_LOCK_LEASE_MAX 86400 /* longer leases in a file: garbled */
 struct store_lock_opts {
 	int lease;            /* seconds a lock lives without renewal */
 	int renew;            /* seconds between renewals */
@@ -65,6 +66,9 @@ int store_lock_take(struct store_lock *l, const char *mbdir, const struct store_
 void store_lock_release(struct store_lock *l);
 /* Stop renewing and close, leaving the file (it went aside with its folder). */
 void store_lock_forget(struct store_lock *l);
+/* The text of a lock file into info's host, pid, start and lease; 0 when
+ * it is a whole, well-formed lock (one line, ending in a newline). */
+int store_lock_parse(const char *text, struct store_lock_info *info);
 /* Read and judge the lock at path (lease: for an unreadable file). */
 int store_lock_examine(const char *path, long lease, struct store_lock_info *info);
 /* Remove the lock at path if it is still inode ino. */

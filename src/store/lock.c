@@ -100,8 +100,7 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The text's fields into info; 0 when it is a whole, well-formed lock. */
-static int lock_parse(const char *text, struct store_lock_info *info)
+int store_lock_parse(const char *text, struct store_lock_info *info)
 {
 	char token[20];
 	int end = -1;
@@ -110,6 +109,7 @@ static int lock_parse(const char *text, struct store_lock_info *info)
 		   &info->start, token, &info->lease, &end) != 5 || end < 0)
 		return -1;
 	if (strcmp(text + end, "\n") != 0 || info->pid <= 0 || info->lease <= 0 ||
+	    info->lease > STORE_LOCK_LEASE_MAX ||
 	    strlen(token) != 16 || strspn(token, "0123456789abcdef") != 16)
 		return -1;
 	return 0;
@@ -130,7 +130,8 @@ static enum store_lock_state lock_judge(const struct store_lock_info *info)
 		return STORE_LOCK_LIVE;
 	if (kill((pid_t)info->pid, 0) < 0 && errno == ESRCH)
 		return STORE_LOCK_DEAD;
-	if (store_lock_proc_start(info->pid, &start) == 0 && start != info->start)
+	/* start 0: the holder had no /proc to read it from. */
+	if (info->start != 0 && store_lock_proc_start(info->pid, &start) == 0 && start != info->start)
 		return STORE_LOCK_REUSED;
 	return STORE_LOCK_LIVE;
 }
@@ -162,7 +163,7 @@ int store_lock_examine(const char *path, long lease, struct store_lock_info *inf
 	info->ino = sb.st_ino;
 	info->age_ms = now_ms(CLOCK_REALTIME) -
 		       ((long long)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000);
-	info->readable = S_ISREG(sb.st_mode) && lock_parse(text, info) == 0;
+	info->readable = S_ISREG(sb.st_mode) && store_lock_parse(text, info) == 0;
 	if (!info->readable) {
 		memset(info->host, 0, sizeof info->host);
 		info->pid = 0;
@@ -224,6 +225,7 @@ static void *renew_main(void *arg)
 {
 	struct store_lock *l = arg;
 	struct stat sb;
+	char q[PATH_MAX + 8];
 	int lost = 0;
 
 	struct timespec next;
@@ -236,9 +238,11 @@ static void *renew_main(void *arg)
 			continue;   /* woken early: wait on for the same moment */
 		next.tv_sec += l->renew;
 		if (futimens(l->fd, NULL) < 0 || fstat(l->fd, &sb) < 0)
-			log_error("event=lock_renew path=%s error=\"%s\"", l->path, strerror(errno));
+			log_error("event=lock_renew path=%s error=\"%s\"", log_q(q, sizeof q, l->path),
+				  strerror(errno));
 		else if (sb.st_nlink == 0 && !lost++)
-			log_error("event=lock_lost path=%s reason=\"broken by another session\"", l->path);
+			log_error("event=lock_lost path=%s reason=\"broken by another session\"",
+				  log_q(q, sizeof q, l->path));
 	}
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
@@ -300,7 +304,7 @@ static int lock_prepare(struct store_lock *l, const char *mbdir, const struct st
 	if (crypt_random(r, sizeof r) != 0)
 		return store_age_errno(AGE_ERR_IO);
 	if (store_lock_proc_start((long)getpid(), &start) < 0)
-		return -1;
+		start = 0;   /* no /proc: a reused pid cannot be told apart */
 	n = snprintf(l->token, sizeof l->token,
 		     LOCK_MAGIC " %s %ld %llu %02x%02x%02x%02x%02x%02x%02x%02x %d\n", host,
 		     (long)getpid(), start, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], o->lease);
@@ -325,6 +329,7 @@ static int lock_acquire(struct store_lock *l, const char *tmp, const struct stor
 {
 	long long deadline = now_ms(CLOCK_MONOTONIC) + o->wait_ms;
 	struct store_lock_info info;
+	char q[PATH_MAX + 8];
 
 	for (int i = 0; i < LOCK_ROUNDS; i++) {
 		if (lock_try(l->path, tmp) == 0)
@@ -337,7 +342,7 @@ static int lock_acquire(struct store_lock *l, const char *tmp, const struct stor
 			continue;
 		if (info.state != STORE_LOCK_LIVE) {
 			log_warning("event=lock_break path=%s state=%s holder=%s pid=%ld age_ms=%lld",
-				    l->path, store_lock_state_name(info.state),
+				    log_q(q, sizeof q, l->path), store_lock_state_name(info.state),
 				    info.readable ? info.host : "unreadable", info.pid, info.age_ms);
 			store_lock_break(l->path, info.ino);
 			continue;

@@ -155,6 +155,7 @@ static void test_garbled(void)
 		"", "msgw-lock1 gw-b.example 1 99 0123456789ab", "msgw-lock1 gw-b.example 1 99 0123456789abcdef 60",
 		"other-host.example 1 x\n", "msgw-lock1 gw-b.example 1 99 0123456789abcdeZ 60\n",
 		"\x01\x02\x03 binary\n", "msgw-lock1 gw-b.example 0 99 0123456789abcdef 60\n",
+		"msgw-lock1 gw-b.example 1 99 0123456789abcdef 999999999\n",
 	};
 	char host[64], text[256];
 
