@@ -50,6 +50,8 @@ static const struct key keys[] = {
 	{ "pop3.login_failure_delay", K_INT, F(pop3.login_failure_delay), NULL, 2000, 0, 60000, 0 },
 	{ "pop3.idle_timeout", K_INT, F(pop3.idle_timeout), NULL, 600, 1, DAY, 0 },
 	{ "pop3.max_errors", K_INT, F(pop3.max_errors), NULL, 10, 1, 1000, 0 },
+	{ "pop3.lock_lease", K_INT, F(pop3.lock_lease), NULL, 60, 2, DAY, 0 },
+	{ "pop3.lock_renew", K_INT, F(pop3.lock_renew), NULL, 15, 1, DAY, 0 },
 	{ "proxy.enabled", K_BOOL, F(proxy.enabled), NULL, 1, 0, 1, 0 },
 	{ "proxy.ca_file", K_STR, F(proxy.ca_file), "", 0, 0, 0, 0 },
 	{ "proxy.allowed_targets", K_LIST, F(proxy.allowed_targets), NULL, 0, 0, 0, 0 },
@@ -359,6 +361,9 @@ static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 	if (cfg->status.oldest_warning_hours > cfg->status.oldest_critical_hours)
 		return fail(c, config_lookup(lc, "status.oldest_warning_hours"), "status.oldest_warning_hours",
 			    "must not exceed status.oldest_critical_hours");
+	if (cfg->pop3.lock_renew * 2 > cfg->pop3.lock_lease)
+		return fail(c, config_lookup(lc, "pop3.lock_renew"), "pop3.lock_renew",
+			    "must be at most half of pop3.lock_lease");
 	if (check_target_cas(c, cfg, lc) < 0 || check_probes(c, cfg, lc) < 0)
 		return -1;
 	return parse_networks(c, cfg, lc);

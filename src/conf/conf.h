@@ -44,6 +44,7 @@ struct config {
 		int login_failure_delay; /* milliseconds */
 		int idle_timeout;
 		int max_errors;
+		int lock_lease, lock_renew; /* seconds: maildrop lock lease, its renewal */
 	} pop3;
 	struct {
 		int enabled;

@@ -21,6 +21,7 @@ static const char usage[] =
 	"  export ID [--password-file F|-] --maildir DIR\n"
 	"  status [--json]               (exit 0 ok, 1 warning, 2 critical)\n"
 	"  status --prometheus [--write] (metrics; --write: to status.prometheus_file)\n"
+	"  unlock ID [--force]           (remove a maildrop lock whose lease ran out)\n"
 	"Options: -c, --config FILE; --help; --version. See msgw-mbox(8).\n";
 
 static const struct {
@@ -35,6 +36,7 @@ static const struct {
 	{ "reset-password", cmd_reset_password },
 	{ "export", cmd_export },
 	{ "status", cmd_status },
+	{ "unlock", cmd_unlock },
 };
 
 int mbox_main(int argc, char **argv)

@@ -25,6 +25,7 @@ int cmd_delete(struct ctx *c, int argc, char **argv);
 int cmd_reset_password(struct ctx *c, int argc, char **argv);
 int cmd_export(struct ctx *c, int argc, char **argv);
 int cmd_status(struct ctx *c, int argc, char **argv);
+int cmd_unlock(struct ctx *c, int argc, char **argv);
 
 /* Load the configuration (exit 78 on failure), act as the owner of
  * data_dir when root, open the store. Returns 0 or an exit status. */
@@ -52,6 +53,10 @@ int load_with_stats(struct ctx *c, const char *id, struct mailbox *mb, struct ma
 json_t *mailbox_json(const struct ctx *c, const struct mailbox *mb, const struct mailbox_stats *s);
 /* Print a JSON value on stdout (one line); an exit status. */
 int print_json(json_t *v);
+/* The maildrop lock in show: a "locked by:" line (none when free), and
+ * JSON {host pid state lease age} or null. */
+void print_lock(const struct store_lock_info *li);
+json_t *lock_json(const struct store_lock_info *li);
 /* "2026-01-02 15:04 UTC", or "-" for 0. */
 void format_time(char *out, size_t size, time_t t);
 

@@ -97,6 +97,7 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct mailbox mb;
 	struct mailbox_stats s;
+	struct store_lock_info li;
 	char created[32], oldest[64];
 	int first = json_only(c, argc, argv), rc;
 
@@ -105,8 +106,18 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	if ((rc = check_id(argv[first])) != 0 || (rc = ctx_open(c)) != 0 ||
 	    (rc = load_with_stats(c, argv[first], &mb, &s)) != 0)
 		return rc;
-	if (c->json)
-		return print_json(mailbox_json(c, &mb, &s));
+	if (store_lock_inspect(&c->st, &mb, &li) < 0) {
+		fprintf(stderr, "msgw-mbox: mailbox %s: maildrop lock: %s\n", mb.id, strerror(errno));
+		return errno_exit(errno);
+	}
+	if (c->json) {
+		json_t *o = mailbox_json(c, &mb, &s);
+		if (o != NULL && json_object_set_new(o, "lock", lock_json(&li)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		return print_json(o);
+	}
 	format_time(created, sizeof created, mb.created);
 	format_time(oldest, sizeof oldest, s.oldest);
 	if (s.oldest) {
@@ -127,10 +138,6 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	       mb.id, mb.id, c->app.cfg.domain, mb.name, mb.description,
 	       mb.suspended ? "suspended" : "active", created, (unsigned long long)s.messages,
 	       (unsigned long long)s.bytes, oldest);
-	{
-		char holder[128];
-		if (store_lock_holder(&mb, holder, sizeof holder))
-			printf("locked by:   %s (a POP3 session, or left by a crash)\n", holder);
-	}
+	print_lock(&li);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }

@@ -205,6 +205,7 @@ static int refuse_unless_idle(const struct store *st, const char *id, struct mai
 			      struct store_lock *l)
 {
 	struct mailbox_stats s;
+	struct store_lock_opts lo;
 	int saved;
 
 	if (store_mailbox_load(st, id, mb) < 0)
@@ -213,7 +214,8 @@ static int refuse_unless_idle(const struct store *st, const char *id, struct mai
 		errno = EPERM;
 		return -1;
 	}
-	if (store_lock_take(l, mb->dir) < 0)
+	store_lock_opts_from(&lo, st->cfg);
+	if (store_lock_take(l, mb->dir, &lo) < 0)
 		return -1;
 	if (store_mailbox_stats(mb, &s) < 0 || s.messages > 0) {
 		saved = s.messages > 0 ? ENOTEMPTY : errno;
@@ -246,10 +248,12 @@ int store_mailbox_delete(const struct store *st, const char *id)
 		int saved = s.messages > 0 ? ENOTEMPTY : errno;
 		if (rename(aside.dir, mb.dir) == 0)
 			store_lock_release(&l);
+		else
+			store_lock_forget(&l);
 		errno = saved;
 		return -1;
 	}
-	l.held = 0;     /* the lock file went aside with the folder */
+	store_lock_forget(&l);  /* the lock file went aside with the folder */
 	if (fsync_dir(st->root) < 0 || remove_tree(aside.dir) < 0)
 		return -1;
 	return fsync_dir(st->root);

@@ -74,9 +74,31 @@ struct store_msgfile {
 int store_mailbox_files(const struct mailbox *mb, size_t max, struct store_msgfile **v, size_t *n);
 void store_msgfiles_free(struct store_msgfile *v, size_t n);
 
-/* Who holds the maildrop lock of mb: "host pid" into out and 1, or 0
- * when it is free. */
-int store_lock_holder(const struct mailbox *mb, char *out, size_t size);
+/* The maildrop lock as found on disk (see src/store/lock.c). */
+enum store_lock_state {
+	STORE_LOCK_FREE = 0,  /* no lock file */
+	STORE_LOCK_LIVE,      /* held: lease running (or holder alive on this host) */
+	STORE_LOCK_EXPIRED,   /* lease ran out: any host may break it */
+	STORE_LOCK_DEAD,      /* names this host and a pid that is gone */
+	STORE_LOCK_REUSED,    /* names this host and a pid now of another process */
+};
+struct store_lock_info {
+	enum store_lock_state state;
+	int present, readable;  /* a file is there; its text is a whole lock */
+	char host[64];          /* holder (readable only) */
+	long pid;
+	unsigned long long start;
+	long lease;             /* seconds: the holder's, or the configured one */
+	long long age_ms;       /* since the last renewal (the file's mtime) */
+	ino_t ino;
+};
+const char *store_lock_state_name(enum store_lock_state s);
+int store_lock_inspect(const struct store *st, const struct mailbox *mb,
+		       struct store_lock_info *info);
+/* Remove the lock of mb: ENOENT when there is none, EBUSY while its lease
+ * runs unless force. info tells what was removed. */
+int store_lock_unlock(const struct store *st, const struct mailbox *mb, int force,
+		      struct store_lock_info *info);
 
 /* When running as root, become the owner (uid and gid) of data_dir, so
  * root never leaves files the service user cannot read. No-op otherwise. */

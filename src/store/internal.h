@@ -3,11 +3,13 @@
 #ifndef MSGW_STORE_INTERNAL_H
 #define MSGW_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "crypt/age.h"
+#include "store/admin.h"
 #include "store/store.h"
 
 /* Longest Maildir name msgw writes (the unique part stays a valid UIDL:
@@ -38,15 +40,43 @@ int store_conf_parse(const char *text, const char *id, struct mailbox *mb);
 int store_read_recipient(const struct mailbox *mb, struct age_recipient *r);
 
 /* The maildrop lock: <mailbox>/maildrop.lock, made by link(2) from a
- * unique file naming host and pid, so it works over NFS. EBUSY when held;
- * a lock of this host whose pid is gone is broken. */
+ * unique file naming host, pid, start time, token and lease, so it works
+ * over NFS and GlusterFS; a thread renews the lease (the file's mtime)
+ * while it is held. See lock.c for the break rules. EBUSY when held. */
+#define STORE_LOCK_WAIT_MS 2000   /* a log-in retries this long while held */
+#define STORE_LOCK_LEASE_MAX 86400 /* longer leases in a file: garbled */
+struct store_lock_opts {
+	int lease;            /* seconds a lock lives without renewal */
+	int renew;            /* seconds between renewals */
+	int wait_ms;          /* how long take retries a held lock */
+};
 struct store_lock {
 	char path[PATH_MAX];
-	char token[128];      /* "host pid rand\n" as written */
+	char token[192];      /* the text we wrote */
 	int held;
+	int fd;               /* our lock file, for renewal */
+	int renew;
+	int renewing, stop;   /* the renewal thread runs; told to stop */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
-int store_lock_take(struct store_lock *l, const char *mbdir);
+void store_lock_opts_from(struct store_lock_opts *o, const struct config *cfg);
+int store_lock_take(struct store_lock *l, const char *mbdir, const struct store_lock_opts *o);
 void store_lock_release(struct store_lock *l);
+/* Stop renewing and close, leaving the file (it went aside with its folder). */
+void store_lock_forget(struct store_lock *l);
+/* The text of a lock file into info's host, pid, start and lease; 0 when
+ * it is a whole, well-formed lock (one line, ending in a newline). */
+int store_lock_parse(const char *text, struct store_lock_info *info);
+/* Read and judge the lock at path (lease: for an unreadable file). */
+int store_lock_examine(const char *path, long lease, struct store_lock_info *info);
+/* Remove the lock at path if it is still inode ino. */
+int store_lock_break(const char *path, ino_t ino);
+/* gethostname() made safe for the lock text. */
+void store_lock_host(char *out, size_t size);
+/* Field 22 of /proc/PID/stat: start time in clock ticks after boot. */
+int store_lock_proc_start(long pid, unsigned long long *start);
 
 /* mkdir that accepts an existing directory. */
 int store_mkdir(const char *path);

@@ -101,6 +101,7 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 		  const char *password, size_t plen)
 {
 	struct maildrop *m;
+	struct store_lock_opts lo;
 	char tmpdir[PATH_MAX];
 	int saved;
 
@@ -109,10 +110,12 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 	if (m == NULL)
 		return -1;
 	m->msg_fd = -1;
+	m->lock.fd = -1;
 	if (store_mailbox_load(st, id, &m->mb) < 0 ||
 	    store_identity_unseal(st, &m->mb, password, plen, &m->id) < 0)
 		goto fail;
-	if (store_lock_take(&m->lock, m->mb.dir) < 0)
+	store_lock_opts_from(&lo, st->cfg);
+	if (store_lock_take(&m->lock, m->mb.dir, &lo) < 0)
 		goto fail;
 	if (path_join(tmpdir, sizeof tmpdir, m->mb.dir, "tmp") == 0)
 		maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);

@@ -5,6 +5,7 @@ pty, messages made by the stock age exported byte-exact, the refusals and
 their exit codes, and status for monitoring."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -190,13 +191,41 @@ rc, out, err = mbox("reset-password", a["id"])
 t.ok(rc == EX_NOPERM and "not empty" in err, "reset-password: a mailbox with messages is refused")
 lock = os.path.join(env.data_dir, "mailboxes", b_id, "maildrop.lock")
 with open(lock, "w") as f:
-    f.write("other-host.example 1 x\n")
+    f.write("msgw-lock1 other-host.example 4242 77 0123456789abcdef 600\n")
 mbox("edit", b_id, "--status", "suspended")
 rc, out, err = mbox("delete", b_id)
 t.ok(rc == 75 and "in use" in err, "delete: refused while the maildrop is locked, exit 75")
+os.utime(lock, (time.time() - 30, time.time() - 30))
 rc, out, err = mbox("show", b_id)
-t.ok(rc == 0 and "locked by:   other-host.example 1" in out, "show: names the holder of the maildrop lock", out)
-os.unlink(lock)
+t.ok(rc == 0 and re.search(r"locked by:   other-host\.example pid 4242, lease renewed 3\d s ago, "
+                           r"lease 600 s \(live\)", out),
+     "show: names the holder of the maildrop lock and the lease's age", out)
+rc, r, err = mbox_json("show", b_id)
+lk = dict((r or {}).get("lock") or {})
+t.ok(rc == 0 and 30 <= lk.pop("age", -1) < 40 and lk == {"host": "other-host.example", "pid": 4242,
+                                                         "state": "live", "lease": 600},
+     "show --json: lock {host pid state lease age}", (r or {}).get("lock"))
+rc, out, err = mbox("unlock", b_id)
+t.ok(rc == 75 and "other-host.example pid 4242" in err and "--force" in err and os.path.exists(lock),
+     "unlock: refused while the lease runs, exit 75, the lock stays", err)
+os.utime(lock, (time.time() - 601, time.time() - 601))
+rc, out, err = mbox("show", b_id)
+t.ok(rc == 0 and "(expired)" in out, "show: a lease older than its 600 s is expired", out)
+rc, out, err = mbox("unlock", b_id)
+t.ok(rc == 0 and "removed the lock of other-host.example pid 4242 (expired" in out and not os.path.exists(lock),
+     "unlock: an expired lock is removed", out + err)
+with open(lock, "w") as f:
+    f.write("garbage")
+rc, out, err = mbox("show", b_id)
+t.ok(rc == 0 and "locked by:   unreadable lock file" in out and "(live)" in out,
+     "show: a garbled lock file is held until the configured lease runs out", out)
+rc, out, err = mbox("unlock", b_id, "--force")
+t.ok(rc == 0 and "removed the lock of unreadable lock file" in out and not os.path.exists(lock),
+     "unlock --force: removes a live lock", out + err)
+rc, out, err = mbox("unlock", b_id)
+t.ok(rc == 0 and "not locked" in out, "unlock: a free maildrop is not locked, exit 0", out + err)
+rc, r, err = mbox_json("show", b_id)
+t.ok(rc == 0 and r and "lock" in r and r["lock"] is None, "show --json: lock null when free")
 
 old_pub = open(os.path.join(env.data_dir, "mailboxes", b_id, "identity.pub")).read()
 rc, r, err = mbox_json("reset-password", b_id)

@@ -1,6 +1,6 @@
 /* libFuzzer target for the store's parsers of untrusted text: Maildir
- * names (anyone with access to new/ can place a file), mailbox.conf, and
- * the name/description check. The first byte picks the parser. */
+ * names (anyone with access to new/ can place a file), mailbox.conf, the
+ * name/description check, and maildrop.lock (written by any gateway host). The first byte picks the parser. */
 #include "config.h"
 
 #include <stdint.h>
@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		if (maildir_parse(text, &ul, &s, &w, &t, &sized) == 0 && ul > strlen(text))
 			abort();
@@ -36,6 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 		(void)mailbox_text_valid(text, MAILBOX_DESC_MAX, 1);
 		break;
+	case 3: {
+		struct store_lock_info li;
+		memset(&li, 0, sizeof li);
+		if (store_lock_parse(text, &li) == 0 &&
+		    (li.pid <= 0 || li.lease <= 0 || li.lease > STORE_LOCK_LEASE_MAX || li.host[0] == '\0' || memchr(li.host, '\0', sizeof li.host) == NULL))
+			abort();
+		break;
+	}
 	default:
 		if (store_conf_parse(text, "abcdefghijkmn234", &mb) == 0 &&
 		    (!mailbox_text_valid(mb.name, MAILBOX_NAME_MAX, 0) || strcmp(mb.id, "abcdefghijkmn234") != 0))
