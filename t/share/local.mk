@@ -1,3 +1,6 @@
 # t/share: tests of the systemd units in share/
 TESTS += t/share/units.t
 EXTRA_DIST += t/share/units.t
+# the Debian package: built, linted, installed, removed, purged
+TESTS += t/share/package.t
+EXTRA_DIST += t/share/package.t
