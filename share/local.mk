@@ -38,3 +38,8 @@ install-data-local:
 uninstall-local:
 	rm -f '$(DESTDIR)$(sysusersdir)/msgw.conf' '$(DESTDIR)$(tmpfilesdir)/msgw.conf'
 EXTRA_DIST += debian
+# fail2ban filter and jail examples (msgw-setup(7)), copied by the admin.
+fail2banfilterdir = $(docdir)/fail2ban/filter.d
+dist_fail2banfilter_DATA = share/fail2ban/filter.d/msgw.conf
+fail2banjaildir = $(docdir)/fail2ban/jail.d
+dist_fail2banjail_DATA = share/fail2ban/jail.d/msgw.conf
