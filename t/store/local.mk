@@ -13,3 +13,7 @@ FUZZ_TESTS += t/store/fuzz.t
 check_PROGRAMS += t/store/store-bench
 EXTRA_DIST += t/store/bench.sh
 MSGW_BENCH += t/store/bench.sh
+
+# backup while running (msgw-setup(7)): tar, restore elsewhere, read back
+TESTS += t/store/backup.t
+EXTRA_DIST += t/store/backup.t
