@@ -110,11 +110,9 @@ for u in /lib/systemd/system/msgw-*.socket /lib/systemd/system/msgw-*.timer; do
 done
 enabled=$(find /etc/systemd/system -name 'msgw-*' 2>/dev/null)
 is "$enabled" "" "no msgw unit is enabled: no port opens until the administrator chooses"
-if command -v ss >/dev/null; then
-	is "$(ss -Hltnp | grep msgw)" "" "no msgw program listens"
-else
-	skip "ss (iproute2) missing" "no msgw program listens"
-fi
+# (other tests may run their own msgw servers from the build tree)
+running=$(for e in /proc/[0-9]*/exe; do readlink "$e" 2>/dev/null; done | grep '^/usr/sbin/msgw-')
+is "$running" "" "no installed msgw program runs"
 
 # The administrator's first command works on the installed configuration.
 out=$(msgw-mbox -c /etc/msgw/msgw.conf status 2>&1)
