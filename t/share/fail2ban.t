@@ -16,7 +16,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
+sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "proxy"))
 from msgwtest import SRCDIR, Test  # noqa: E402
+from peers import FakeUpstream  # noqa: E402
 
 FILTER = os.path.join(SRCDIR, "share", "fail2ban", "filter.d", "msgw.conf")
 JAIL = os.path.join(SRCDIR, "share", "fail2ban", "jail.d", "msgw.conf")
@@ -26,7 +28,9 @@ if shutil.which("fail2ban-regex") is None:
     t.skip("fail2ban-regex missing (Debian package fail2ban)", "fail2ban filter")
     t.done()
 
-env = t.env(proxy__enabled=True, proxy__allowed_targets=["allowed.test"], log_level="info")
+env = t.env(proxy__enabled=True, proxy__allowed_targets=["allowed.test", "localhost"],
+            log_level="info")
+env.write_config({**env.settings, "proxy.ca_file": env.ca})
 r = env.run("msgw-mbox", "create", "f2b", "--json", check=True)
 mb = json.loads(r.stdout)
 ctx = ssl.create_default_context(cafile=env.ca)
@@ -100,6 +104,11 @@ def f2b(path):
     return (int(m.group(1)) if m else -1, int(m.group(2)) if m else -1, hits, out)
 
 
+# An upstream that refuses every log-in, over TLS the proxy trusts.
+up_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+up_ctx.load_cert_chain(env.cert, env.key)
+up_smtp = FakeUpstream(t, "smtp", tls=up_ctx)
+
 # The attacker.
 pp, sp = servers("attack")
 t.ok(not pop3_login(pp, mb["id"], "wrong password"), "POP3: a wrong password is refused")
@@ -108,18 +117,21 @@ t.ok(not pop3_login(pp, f"u%elsewhere.test%{mb['id']}", "pw"), "POP3: a proxy lo
 t.ok(not pop3_login(pp, "u%allowed.test%bbbbbbbbbbbbbbbb", "pw"), "POP3: a proxy log-in to an unknown mailbox is refused")
 t.ok(not smtp_auth(sp, "user@example.com", "pw"), "SMTP: AUTH that is not a proxy log-in fails")
 t.ok(not smtp_auth(sp, "u%allowed.test%bbbbbbbbbbbbbbbb", "pw"), "SMTP: a proxy log-in to an unknown mailbox fails")
+t.ok(not smtp_auth(sp, f"u%localhost:{up_smtp.port}%{mb['id']}", "guess"),
+     "SMTP: a proxy log-in the target server rejects fails")
 for p in env.procs:
     p.terminate()
     p.wait(10)
 
 matched, missed, hits, out = f2b(syslog_file("attack"))
-t.is_(matched, 6, "fail2ban-regex matches each of the six failed attempts once")
-t.is_(hits, [2, 1, 3], "per failregex: 2 POP3 log-ins, 1 SMTP AUTH, 3 proxy log-ins")
+t.is_(matched, 7, "fail2ban-regex matches each of the seven failed attempts once")
+t.is_(hits, [2, 1, 4], "per failregex: 2 POP3 log-ins, 1 SMTP AUTH, 4 proxy log-ins")
+t.like(out, "result=rejected_by_target", "a log-in the target rejected is among them")
 lines = [l for l in out.split("Matched line(s):")[-1].split("Missed line(s):")[0].splitlines()
          if "event=" in l]
 t.ok(lines and all("peer=127.0.0.1 " in l for l in lines), "every match is the attacker's address")
 t.ok(missed > 0, "the attack's other lines (sessions, greetings) are not matched")
-if matched != 6:
+if matched != 7:
     t.diag(out)
 
 # A good archiver and a good sender.
