@@ -53,9 +53,19 @@ def smtp_session():
 def pop3_messages(port, box, delete=lambda subject: False):
     """Every message of box by RETR (subject -> bytes); DELE those that
     delete() names. poplib raises on any -ERR, e.g. one that fails to decrypt."""
-    p = poplib.POP3_SSL("127.0.0.1", port, context=ctx, timeout=60)
-    p.user(box.id)
-    p.pass_(box.password)
+    for attempt in range(20):
+        p = poplib.POP3_SSL("127.0.0.1", port, context=ctx, timeout=60)
+        p.user(box.id)
+        try:
+            p.pass_(box.password)
+            break
+        except poplib.error_proto as e:
+            # the previous session's process releases the maildrop lock
+            # just after its QUIT answer: an archiver's next run retries
+            p.quit()
+            if b"IN-USE" not in e.args[0] or attempt == 19:
+                raise
+            time.sleep(0.1)
     got = {}
     for i in range(1, p.stat()[0] + 1):
         raw = b"\r\n".join(p.retr(i)[1]) + b"\r\n"
