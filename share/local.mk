@@ -24,3 +24,24 @@ $(UNIT_TEMPLATES:.in=): Makefile
 
 msgwdocdir = $(docdir)
 dist_msgwdoc_DATA = share/msgw.conf.example
+
+# Service users and data_dir: installed under the names systemd-sysusers
+# and systemd-tmpfiles look for (msgw.conf in each directory).
+EXTRA_DIST += share/msgw.sysusers share/msgw.tmpfiles.in
+nodist_noinst_DATA = share/msgw.tmpfiles
+CLEANFILES += share/msgw.tmpfiles
+share/msgw.tmpfiles: $(srcdir)/share/msgw.tmpfiles.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) share && sed -e 's|@localstatedir[@]|$(localstatedir)|g' \
+		$(srcdir)/share/msgw.tmpfiles.in > $@.tmp && mv $@.tmp $@
+install-data-local:
+	$(MKDIR_P) '$(DESTDIR)$(sysusersdir)' '$(DESTDIR)$(tmpfilesdir)'
+	$(INSTALL_DATA) $(srcdir)/share/msgw.sysusers '$(DESTDIR)$(sysusersdir)/msgw.conf'
+	$(INSTALL_DATA) share/msgw.tmpfiles '$(DESTDIR)$(tmpfilesdir)/msgw.conf'
+uninstall-local:
+	rm -f '$(DESTDIR)$(sysusersdir)/msgw.conf' '$(DESTDIR)$(tmpfilesdir)/msgw.conf'
+EXTRA_DIST += debian
+# fail2ban filter and jail examples (msgw-setup(7)), copied by the admin.
+fail2banfilterdir = $(docdir)/fail2ban/filter.d
+dist_fail2banfilter_DATA = share/fail2ban/filter.d/msgw.conf
+fail2banjaildir = $(docdir)/fail2ban/jail.d
+dist_fail2banjail_DATA = share/fail2ban/jail.d/msgw.conf

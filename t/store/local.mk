@@ -20,3 +20,7 @@ EXTRA_DIST += t/store/bench.sh
 MSGW_BENCH += t/store/bench.sh
 EXTRA_DIST += t/store/gluster-bench.sh t/store/gluster-bench.py
 MSGW_BENCH += t/store/gluster-bench.sh
+
+# backup while running (msgw-setup(7)): tar, restore elsewhere, read back
+TESTS += t/store/backup.t
+EXTRA_DIST += t/store/backup.t
