@@ -20,6 +20,9 @@ static const char usage[] =
 	"  reset-password ID [--json]    (suspended and empty only)\n"
 	"  export ID [--password-file F|-] --maildir DIR\n"
 	"  status [--json]               (exit 0 ok, 1 warning, 2 critical)\n"
+	"  edit ID [--escrow-recipient R|none|default] [--dedup WINDOW|off]\n"
+	"  reset-password ID --escrow-identity FILE [--json]   (suspended)\n"
+	"  recover ID --escrow-identity FILE --maildir DIR\n"
 	"Options: -c, --config FILE; --help; --version. See msgw-mbox(8).\n";
 
 static const struct {
@@ -34,6 +37,7 @@ static const struct {
 	{ "reset-password", cmd_reset_password },
 	{ "export", cmd_export },
 	{ "status", cmd_status },
+	{ "recover", cmd_recover },
 };
 
 int mbox_main(int argc, char **argv)

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "mbox/cmd.h"
+#include "store/dedup.h"
+#include "store/escrow.h"
 
 static int json_only(struct ctx *c, int argc, char **argv)
 {
@@ -93,10 +95,44 @@ out:
 	return rc;
 }
 
+/* show's keys beyond the contract: escrow and de-duplication. */
+static json_t *extras_json(const struct ctx *c, const struct mailbox *mb,
+			   const struct store_dedup_stats *ds, json_t *o)
+{
+	const char *text, *source;
+	int have = store_escrow_describe(&c->st, mb, &text, &source);
+
+	if (o == NULL ||
+	    json_object_set_new(o, "escrow_recipient", have ? json_string(text) : json_null()) < 0 ||
+	    json_object_set_new(o, "escrow_source", have ? json_string(source) : json_null()) < 0 ||
+	    json_object_set_new(o, "dedup_window", json_integer((json_int_t)mb->dedup_window)) < 0 ||
+	    json_object_set_new(o, "duplicates_dropped", json_integer((json_int_t)ds->dropped)) < 0 ||
+	    json_object_set_new(o, "dedup_entries", json_integer((json_int_t)ds->entries)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void extras_text(const struct ctx *c, const struct mailbox *mb, const struct store_dedup_stats *ds)
+{
+	const char *text, *source;
+	char w[32];
+
+	if (store_escrow_describe(&c->st, mb, &text, &source))
+		printf("escrow:      %s (%s)\n", text, source);
+	else
+		printf("escrow:      none\n");
+	store_dedup_window_format(mb->dedup_window, w, sizeof w);
+	printf("dedup:       %s, %llu duplicates dropped, %llu index entries\n", w,
+	       (unsigned long long)ds->dropped, (unsigned long long)ds->entries);
+}
+
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct mailbox mb;
 	struct mailbox_stats s;
+	struct store_dedup_stats ds;
 	char created[32], oldest[64];
 	int first = json_only(c, argc, argv), rc;
 
@@ -105,8 +141,12 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	if ((rc = check_id(argv[first])) != 0 || (rc = ctx_open(c)) != 0 ||
 	    (rc = load_with_stats(c, argv[first], &mb, &s)) != 0)
 		return rc;
+	if (store_dedup_stats(&mb, &ds) < 0) {
+		fprintf(stderr, "msgw-mbox: mailbox %s: %s/dedup: %s\n", mb.id, mb.dir, strerror(errno));
+		return errno_exit(errno);
+	}
 	if (c->json)
-		return print_json(mailbox_json(c, &mb, &s));
+		return print_json(extras_json(c, &mb, &ds, mailbox_json(c, &mb, &s)));
 	format_time(created, sizeof created, mb.created);
 	format_time(oldest, sizeof oldest, s.oldest);
 	if (s.oldest) {
@@ -132,5 +172,6 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 		if (store_lock_holder(&mb, holder, sizeof holder))
 			printf("locked by:   %s (a POP3 session, or left by a crash)\n", holder);
 	}
+	extras_text(c, &mb, &ds);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }

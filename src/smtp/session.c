@@ -199,7 +199,7 @@ static enum reply tx_begin(struct session *ss)
 		ss->d = NULL;
 		return store_error("delivery-begin");
 	}
-	if (delivery_write(ss->d, hdr, (size_t)n) < 0) {
+	if (delivery_trace(ss->d, hdr, (size_t)n) < 0) {
 		enum reply r = store_error("delivery-write");
 		delivery_abort(ss->d);
 		ss->d = NULL;

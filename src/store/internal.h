@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "crypt/age.h"
+#include "store/admin.h"
 #include "store/store.h"
 
 /* Longest Maildir name msgw writes (the unique part stays a valid UIDL:
@@ -47,6 +48,11 @@ struct store_lock {
 };
 int store_lock_take(struct store_lock *l, const char *mbdir);
 void store_lock_release(struct store_lock *l);
+
+/* A new key pair and password for mb (identity.age, then identity.pub);
+ * ident receives the identity. On failure password and ident are wiped. */
+int store_new_keys(const struct store *st, const struct mailbox *mb, struct age_identity *ident,
+		   char password[STORE_PASSWORD_LEN + 1]);
 
 /* mkdir that accepts an existing directory. */
 int store_mkdir(const char *path);

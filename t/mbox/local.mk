@@ -1,3 +1,3 @@
 # t/mbox: msgw-mbox end to end
-TESTS += t/mbox/mbox.t
-EXTRA_DIST += t/mbox/mbox.t
+TESTS += t/mbox/mbox.t t/mbox/escrow.t
+EXTRA_DIST += t/mbox/mbox.t t/mbox/escrow.t
