@@ -13,5 +13,5 @@ endif
 FUZZ_TESTS += t/smtp/fuzz.t
 EXTRA_DIST += t/smtp/fuzz.t
 
-EXTRA_DIST += t/smtp/bench.sh t/smtp/bench.py
-MSGW_BENCH += t/smtp/bench.sh
+EXTRA_DIST += t/smtp/bench.sh t/smtp/bench.py t/smtp/bench-dedup.sh t/smtp/bench-dedup.py
+MSGW_BENCH += t/smtp/bench.sh t/smtp/bench-dedup.sh
