@@ -178,16 +178,28 @@ int dedup_seen(const char *mbdir, const char *name, int64_t window)
 	return fresh(&sb, window, time(NULL));
 }
 
+/* Create a file of <mbdir>/dedup (made on first use): the fd, or -1. */
+static int open_in_index(const char *mbdir, const char *path, int flags)
+{
+	char dir[PATH_MAX];
+	int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (path_join(dir, sizeof dir, mbdir, "dedup") < 0 || store_mkdir(dir) < 0)
+		return -1;
+	return open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
 int dedup_record(const char *mbdir, const char *name, int64_t window)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
+	char path[PATH_MAX];
 	struct stat sb;
 	int fd;
 
-	if (path_join(dir, sizeof dir, mbdir, "dedup") < 0 || store_mkdir(dir) < 0 ||
-	    entry_path(path, sizeof path, mbdir, name) < 0)
+	if (entry_path(path, sizeof path, mbdir, name) < 0)
 		return -1;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open_in_index(mbdir, path, O_EXCL);
 	if (fd >= 0)
 		return close(fd);
 	if (errno != EEXIST || stat(path, &sb) < 0)
@@ -201,14 +213,13 @@ int dedup_record(const char *mbdir, const char *name, int64_t window)
 
 void dedup_count_dropped(const char *mbdir)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	struct stat sb;
 	int fd;
 
-	if (path_join(dir, sizeof dir, mbdir, "dedup") < 0 || store_mkdir(dir) < 0 ||
-	    path_join(path, sizeof path, dir, ".dropped") < 0)
+	if (entry_path(path, sizeof path, mbdir, ".dropped") < 0)
 		return;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open_in_index(mbdir, path, O_APPEND);
 	if (fd < 0)
 		return;
 	if (fstat(fd, &sb) == 0 && sb.st_size < DROPPED_MAX)
