@@ -357,12 +357,26 @@ static void test_crash(struct mailbox *mb)
 	   "crash: a tmp file older than 36 hours is cleaned");
 }
 
+/* Wait for the WRITERS children: how many exited 0. */
+static int wait_writers(const pid_t *pids)
+{
+	int good = 0;
+
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+		if (pids[w] > 0 && waitpid(pids[w], &status, 0) == pids[w] && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			good++;
+	}
+	return good;
+}
+
 static void test_concurrent(struct mailbox *mb)
 {
 	struct mailbox *one[1] = { mb };
 	size_t before = count_dir(mb->dir, "new");
 	pid_t pids[WRITERS];
-	int good = 0;
+	int good;
 
 	for (int w = 0; w < WRITERS; w++) {
 		pids[w] = fork();
@@ -376,12 +390,7 @@ static void test_concurrent(struct mailbox *mb)
 			_exit(0);
 		}
 	}
-	for (int w = 0; w < WRITERS; w++) {
-		int status;
-		if (pids[w] > 0 && waitpid(pids[w], &status, 0) == pids[w] && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0)
-			good++;
-	}
+	good = wait_writers(pids);
 	is_int(good, WRITERS, "concurrent: %d writer processes all succeeded", WRITERS);
 	is_int((long long)count_dir(mb->dir, "new"), (long long)(before + WRITERS * PER_WRITER),
 	       "concurrent: every message has its own file in new/");
@@ -433,7 +442,7 @@ static void test_dedup(struct mailbox *mb)
 	struct store_dedup_stats ds;
 	pid_t pids[WRITERS];
 	size_t before;
-	int good = 0;
+	int good;
 
 	mb->dedup_window = 3600;
 	before = count_dir(mb->dir, "new");
@@ -445,12 +454,7 @@ static void test_dedup(struct mailbox *mb)
 			_exit(deliver_traced(one, 1, trace, "Subject: same\r\n\r\nsame body\r\n") < 0);
 		}
 	}
-	for (int w = 0; w < WRITERS; w++) {
-		int status;
-		if (pids[w] > 0 && waitpid(pids[w], &status, 0) == pids[w] && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0)
-			good++;
-	}
+	good = wait_writers(pids);
 	is_int(good, WRITERS, "dedup: %d racing deliveries of one content all succeed", WRITERS);
 	is_int((long long)count_dir(mb->dir, "new"), (long long)before + 1, "dedup: one copy is kept");
 	ok(store_dedup_stats(mb, &ds) == 0 && ds.dropped == WRITERS - 1 && ds.entries == 1,
