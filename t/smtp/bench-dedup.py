@@ -4,7 +4,7 @@ messages over 8 concurrent sessions (connections reused), every message
 distinct so that dedup does its whole work (hash, index look-up, entry
 creation) and drops nothing. Runs alternate on/off (order swapped
 every round); medians of
-MSGW_BENCH_RUNS (default 5) runs of MSGW_BENCH_DEDUP_MSGS (default 800)
+MSGW_BENCH_RUNS (default 9) runs of MSGW_BENCH_DEDUP_MSGS (default 400)
 messages. The goal: dedup on within 10 % of off."""
 import os
 import smtplib
@@ -19,8 +19,8 @@ sys.path.insert(0, os.path.join(SRC, "t", "smtp"))
 from msgwtest import Test  # noqa: E402
 from smtptest import Mailbox  # noqa: E402
 
-RUNS = int(os.environ.get("MSGW_BENCH_RUNS", "5"))
-MSGS = int(os.environ.get("MSGW_BENCH_DEDUP_MSGS", "800"))
+RUNS = int(os.environ.get("MSGW_BENCH_RUNS", "9"))
+MSGS = int(os.environ.get("MSGW_BENCH_DEDUP_MSGS", "400"))
 SESSIONS = 8
 SIZE = 4096
 
@@ -62,8 +62,12 @@ for r in range(RUNS):
     for dedup in ((False, True) if r % 2 == 0 else (True, False)):
         (on if dedup else off).append(run(dedup, 2 * r + dedup))
 mon, moff = statistics.median(on), statistics.median(off)
+# Each round's on and off ran back to back under the same load from the
+# rest of the machine: the median of the per-round ratios is the steadier figure.
+ratio = statistics.median(a / b for a, b in zip(on, off))
 print(f"msgw-smtp ingest, {SIZE} B, {SESSIONS} sessions, medians of {RUNS} runs of {MSGS} messages:")
 print(f"  dedup off {moff:8.1f} msgs/s   runs {' '.join(f'{x:.0f}' for x in off)}")
 print(f"  dedup on  {mon:8.1f} msgs/s   runs {' '.join(f'{x:.0f}' for x in on)}")
-print(f"  on/off {mon / moff:.3f} ({'within' if mon >= 0.9 * moff else 'NOT within'} 10 %)")
+print(f"  on/off of the medians {mon / moff:.3f}; median of the per-round ratios {ratio:.3f} "
+      f"({'within' if ratio >= 0.9 else 'NOT within'} 10 %)")
 t.done()
