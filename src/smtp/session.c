@@ -230,12 +230,16 @@ static void tx_finish(struct session *ss)
 {
 	enum reply r = ss->tx_err;
 	char q[SMTP_PATH_MAX * 4 + 8];
+	int dropped = 0;
 
 	if (r == R_OKAY) {
 		struct delivery *d = ss->d;
 		ss->d = NULL;
-		r = delivery_commit(d) < 0 ? store_error("delivery-commit") : R_STORED;
+		dropped = delivery_commit(d);
+		r = dropped < 0 ? store_error("delivery-commit") : R_STORED;
 	}
+	if (dropped > 0)
+		log_info("event=duplicate id=%s copies=%d", ss->id, dropped);
 	ss->last_code = reply_code(r);
 	snprintf(ss->last_from, sizeof ss->last_from, "%s", ss->from);
 	ss->last_rcpts = ss->nrcpt;

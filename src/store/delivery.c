@@ -299,6 +299,7 @@ static void index_copies(struct delivery *d)
 			if (path_join(newdir, sizeof newdir, c->dir, "new") == 0)
 				fsync_dir(newdir);
 			dedup_count_dropped(c->dir);
+			c->duplicate = 1;
 		}
 		dedup_sweep(c->dir, c->window);
 	}
@@ -307,7 +308,7 @@ static void index_copies(struct delivery *d)
 int delivery_commit(struct delivery *d)
 {
 	size_t i;
-	int saved;
+	int saved, dropped = 0;
 
 	if (delivery_prepare(d) < 0)
 		goto fail;
@@ -327,8 +328,10 @@ int delivery_commit(struct delivery *d)
 	for (i = 0; i < d->n; i++)
 		d->c[i].renamed = 0;
 	index_copies(d);
+	for (i = 0; i < d->n; i++)
+		dropped += d->c[i].duplicate;
 	delivery_free(d);
-	return 0;
+	return dropped;
 fail:
 	saved = errno;
 	undo_renames(d);

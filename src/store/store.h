@@ -68,7 +68,8 @@ int delivery_write(struct delivery *d, const void *p, size_t n);
  * go upstream, so that nothing leaves unrecorded. After it, no more
  * delivery_write. -1 with errno (ENOSPC...); then abort. */
 int delivery_prepare(struct delivery *d);
-/* Frees d. On failure nothing is left in new/ of any mailbox. */
+/* Frees d. On failure nothing is left in new/ of any mailbox. Returns
+ * how many copies de-duplication dropped (0 or more), or -1. */
 int delivery_commit(struct delivery *d);
 /* Frees d, removes the tmp files. */
 void delivery_abort(struct delivery *d);

@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "smtp"))
 from msgwtest import Test  # noqa: E402
-from smtptest import sanitizer_clean, Mailbox, strip_trace  # noqa: E402
+from smtptest import sanitizer_clean, Mailbox, strip_trace, wait_log  # noqa: E402
 
 t = Test()
 env = t.env(smtp__require_tls=False)
@@ -57,6 +57,8 @@ codes = [send(port, mb.address, msg) for mb in (d, d, d, n, n, n)]
 t.is_(codes, [250] * 6, "all six sessions answered 250")
 t.is_(len(d.files()), 1, "dedup on: the three copies are stored once")
 t.is_(len(n.files()), 3, "dedup off: stored three times")
+t.is_(wait_log(env, "msgw-smtp", "event=duplicate").count("event=duplicate id="), 2,
+      "the log names each dropped duplicate")
 t.is_(strip_trace(d.last()), msg, "the stored copy is the message")
 one_off = msg.replace(b"Body of", b"body of")
 t.is_(send(port, d.address, one_off), 250, "a message differing in one byte: 250")

@@ -460,6 +460,8 @@ static void test_dedup(struct mailbox *mb)
 	ok(store_dedup_stats(mb, &ds) == 0 && ds.dropped == WRITERS - 1 && ds.entries == 1,
 	   "dedup: %d dropped, one index entry", WRITERS - 1);
 	is_int((long long)count_dir(mb->dir, "tmp"), 0, "dedup: tmp/ is empty");
+	is_int(deliver_traced(one, 1, "Received: again\r\n", "Subject: same\r\n\r\nsame body\r\n"), 1,
+	       "dedup: the commit reports one copy dropped");
 	ok(deliver(one, 1, "Subject: same\r\n\r\nsame body\r\n", 29) == 0 &&
 	   deliver(one, 1, "Subject: same\r\n\r\nsame body\r\n", 29) == 0 &&
 	   count_dir(mb->dir, "new") == before + 3, "dedup: untraced deliveries are never dropped");
