@@ -1,6 +1,8 @@
 /* The de-duplication index of a mailbox (store/dedup.h). Layout:
  *   <mailbox>/dedup.key        32 random bytes, mode 0600
- *   <mailbox>/dedup/<64 hex>   one empty file per stored message; mtime = stored
+ *   <mailbox>/dedup/<64 hex>   one name per stored message: a hard link to an anchor
+ *   <mailbox>/dedup/.a-<span>-<pid>-<host>  the anchor of one process for one
+ *                              span of time (window/24, 1 min to 1 h); mtime = made
  *   <mailbox>/dedup/.swept     mtime = last sweep
  *   <mailbox>/dedup/.dropped   one byte per duplicate dropped
  * Everything is a plain create, stat, utime or unlink, which NFS and
@@ -24,6 +26,9 @@
 #include "util/wipe.h"
 
 #define SWEEP_EVERY 3600
+#define ANCHOR_PREFIX ".a-"
+#define ANCHOR_SPAN_MIN 60
+#define ANCHOR_SPAN_MAX 3600
 #define SWEEP_SCAN_MAX (4 * STORE_DEDUP_INDEX_MAX)
 #define DROPPED_MAX (1LL << 30)   /* the counter file stops growing here */
 
@@ -191,24 +196,80 @@ static int open_in_index(const char *mbdir, const char *path, int flags)
 	return open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-int dedup_record(const char *mbdir, const char *name, int64_t window)
+/* Entries are hard links to an anchor: an empty file of this process for
+ * one span of time, whose mtime dates them all. A link costs a fraction
+ * of a file creation, which matters at one entry per message. */
+static time_t anchor_span(int64_t window)
 {
-	char path[PATH_MAX];
-	struct stat sb;
+	int64_t span = window / 24;
+
+	return (time_t)(span < ANCHOR_SPAN_MIN ? ANCHOR_SPAN_MIN : span > ANCHOR_SPAN_MAX ? ANCHOR_SPAN_MAX : span);
+}
+
+static int anchor_path(char *out, size_t size, const char *mbdir, int64_t window)
+{
+	char host[STORE_HOST_MAX];
+
+	maildir_host(host);
+	return path_fmt(out, size, "%s/dedup/" ANCHOR_PREFIX "%lld-%ld-%s", mbdir,
+			(long long)(time(NULL) / anchor_span(window)), (long)getpid(), host);
+}
+
+/* Link path to the anchor, made when missing; where hard links are not
+ * possible, a file of its own with O_EXCL. EEXIST when path exists. */
+static int make_entry(const char *mbdir, const char *path, const char *anchor)
+{
 	int fd;
 
-	if (entry_path(path, sizeof path, mbdir, name) < 0)
+	if (link(anchor, path) == 0)
+		return 0;
+	if (errno == ENOENT && (fd = open_in_index(mbdir, anchor, 0)) >= 0) {
+		close(fd);
+		if (link(anchor, path) == 0)
+			return 0;
+	}
+	if (errno != EMLINK && errno != EPERM && errno != ENOTSUP && errno != EXDEV && errno != ENOENT)
 		return -1;
 	fd = open_in_index(mbdir, path, O_EXCL);
-	if (fd >= 0)
-		return close(fd);
+	return fd < 0 ? -1 : close(fd);
+}
+
+/* 0 when the entry is ours, 1 when another delivery's fresh entry is
+ * there, 2 when a stale one is, -1 on errors. */
+static int try_entry(const char *mbdir, const char *path, const char *anchor, int64_t window)
+{
+	struct stat sb, ab;
+
+	if (make_entry(mbdir, path, anchor) == 0)
+		return 0;
 	if (errno != EEXIST || stat(path, &sb) < 0)
 		return -1;
+	if (!fresh(&sb, window, time(NULL)))
+		return 2;
+	/* Our own link reported as failed (a retransmitted NFS LINK) is no
+	 * other delivery: keeping our copy costs at most a duplicate. */
+	if (stat(anchor, &ab) == 0 && ab.st_dev == sb.st_dev && ab.st_ino == sb.st_ino)
+		return 0;
+	return 1;
+}
+
+int dedup_record(const char *mbdir, const char *name, int64_t window)
+{
+	char path[PATH_MAX], anchor[PATH_MAX];
+	int rc;
+
+	if (entry_path(path, sizeof path, mbdir, name) < 0 ||
+	    anchor_path(anchor, sizeof anchor, mbdir, window) < 0)
+		return -1;
 	/* Entries are made only after their message is durable: a fresh
-	 * one means another delivery of this content is stored. */
-	if (fresh(&sb, window, time(NULL)))
-		return 1;
-	return utimensat(AT_FDCWD, path, NULL, 0);
+	 * one of another delivery means this content is stored. */
+	rc = try_entry(mbdir, path, anchor, window);
+	if (rc != 2)
+		return rc;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -1;
+	rc = try_entry(mbdir, path, anchor, window);
+	return rc == 2 ? -1 : rc;
 }
 
 void dedup_count_dropped(const char *mbdir)
@@ -268,9 +329,16 @@ void dedup_sweep(const char *mbdir, int64_t window)
 		return;
 	while ((e = readdir(d)) != NULL && seen++ < SWEEP_SCAN_MAX) {
 		struct stat sb;
-		if (!entry_name_valid(e->d_name) ||
+		int anchor = strncmp(e->d_name, ANCHOR_PREFIX, strlen(ANCHOR_PREFIX)) == 0;
+		if ((!anchor && !entry_name_valid(e->d_name)) ||
 		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		/* An anchor's name goes after its span; its entries keep the file. */
+		if (anchor) {
+			if (sb.st_mtime + 2 * anchor_span(window) < now)
+				unlinkat(dirfd(d), e->d_name, 0);
+			continue;
+		}
 		/* Past the cap, the entries beyond it go too: each costs at
 		 * most one duplicate later. */
 		if (!fresh(&sb, window, now) || kept >= STORE_DEDUP_INDEX_MAX)

@@ -1,8 +1,8 @@
 /* Per-mailbox de-duplication (man/msgw-store.5, "De-duplication"): an
- * index of keyed hashes of the messages stored within a window, one empty
- * file per message under <mailbox>/dedup/, named by
- * HMAC-SHA256(dedup.key, SHA-256(content)) in hex and dated by its mtime.
- * No locks: O_EXCL creation decides between gateways that share the tree,
+ * index of keyed hashes of the messages stored within a window, one name
+ * per message under <mailbox>/dedup/ (a hard link to an empty anchor file),
+ * HMAC-SHA256(dedup.key, SHA-256(content)) in hex, dated by its mtime.
+ * No locks: link(2) (or O_EXCL) decides between gateways on one tree,
  * and an entry is only ever made after its message is durable in new/,
  * so a lost entry costs a duplicate and never a message. Same conventions
  * as store.h (0 or -1 with errno). */

@@ -23,6 +23,9 @@
  * return -1; AGE_ERR_IO keeps the errno the crypt layer left. */
 int store_age_errno(int age_err);
 
+/* This host's name with only [A-Za-z0-9.-] (others become '_'), cut short. */
+#define STORE_HOST_MAX 32
+void maildir_host(char clean[STORE_HOST_MAX]);
 /* A fresh unique part "<time>.R<16 hex>P<pid>.<host>" (no ',' ':' '/'). */
 int maildir_unique(char *out, size_t size);
 /* Parse a Maildir name: unique part length, S=, W=, time; sized is 0 when

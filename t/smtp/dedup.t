@@ -79,6 +79,16 @@ unkeyed = {hashlib.sha256(content).hexdigest(), hashlib.sha256(hashlib.sha256(co
 t.ok(not unkeyed & set(entries), "entry names are not the unkeyed SHA-256 of the content")
 t.ok(not os.path.exists(os.path.join(n.dir, "dedup")), "no index for the mailbox without dedup")
 
+# Entries of one session are links to that process's anchor: no file
+# created per message.
+before = set(os.listdir(idx))
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    for i in range(2):
+        s.sendmail("j@google.example", [d.address], msg.replace(b"dup-1", b"anchor-%d" % i))
+new = [os.stat(os.path.join(idx, e)) for e in set(os.listdir(idx)) - before if not e.startswith(".")]
+t.ok(len(new) == 2 and new[0].st_ino == new[1].st_ino and new[0].st_nlink >= 3,
+     "two entries of one session share one anchor file (hard links)")
+
 # kill -9 between the rename into new/ and the index update: the message
 # is there; the lost entry costs one duplicate later, never the message.
 crash = msg.replace(b"dup-1", b"crash-1")
@@ -88,13 +98,13 @@ p = subprocess.run(env.cmd("msgw-smtp"), input=conv, capture_output=True, timeou
                    env={**os.environ, "MSGW_TEST_CRASH": "dedup-index"})
 t.is_(p.returncode, -9, "msgw-smtp killed by SIGKILL at the hook (inetd mode)")
 t.ok(b"250 2.0.0" not in p.stdout.split(b"354")[-1], "no 250 was sent for it")
-t.is_(len(d.files()), 3, "after the kill the message is in new/")
+t.is_(len(d.files()), 5, "after the kill the message is in new/")
 t.is_(strip_trace(d.last()), crash, "... whole and decryptable")
-t.is_(len([e for e in os.listdir(idx) if not e.startswith(".")]), 2, "... and its index entry is missing")
+t.is_(len([e for e in os.listdir(idx) if not e.startswith(".")]), 4, "... and its index entry is missing")
 t.is_(send(port, d.address, crash), 250, "the sender's retry: 250")
-t.is_(len(d.files()), 4, "... stored again (the lost entry cost one duplicate)")
+t.is_(len(d.files()), 6, "... stored again (the lost entry cost one duplicate)")
 t.is_(send(port, d.address, crash), 250, "a third copy: 250")
-t.is_(len(d.files()), 4, "... dropped: the retry wrote the entry")
+t.is_(len(d.files()), 6, "... dropped: the retry wrote the entry")
 
 # Two gateways, their own hostnames, one data_dir.
 conf2 = os.path.join(env.dir, "gw2.conf")
@@ -110,7 +120,7 @@ from msgwtest import wait_port  # noqa: E402
 wait_port(port2, proc=p2)
 two = msg.replace(b"dup-1", b"two-gateways")
 t.is_([send(port, d.address, two), send(port2, d.address, two)], [250, 250], "both gateways answer 250")
-t.is_(len(d.files()), 5, "one copy kept across the two gateways")
+t.is_(len(d.files()), 7, "one copy kept across the two gateways")
 heads = [m.split(b"\r\n\r\n")[0] for m in (d.last(),)]
 t.like(heads[0].decode(), "by mx.mail.test", "the kept copy came through the first gateway")
 
@@ -129,7 +139,7 @@ for th in threads:
 for th in threads:
     th.join(timeout=60)
 t.is_(results, [250] * 8, "eight racing sessions: all 250")
-t.is_(len(d.files()), 6, "... one copy stored")
+t.is_(len(d.files()), 8, "... one copy stored")
 
 # The window: an entry older than it no longer drops; the hourly sweep
 # removes expired entries, so the index stays bounded.
@@ -138,7 +148,7 @@ old = time.time() - 8 * 86400
 for e in name_two:
     os.utime(os.path.join(idx, e), (old, old))
 t.is_(send(port, d.address, two), 250, "after the window: 250")
-t.is_(len(d.files()), 7, "... and stored again")
+t.is_(len(d.files()), 9, "... and stored again")
 os.utime(os.path.join(idx, ".swept"), (time.time() - 7200, time.time() - 7200))
 t.is_(send(port, d.address, msg.replace(b"dup-1", b"sweep")), 250, "a delivery that sweeps")
 left = [e for e in os.listdir(idx) if not e.startswith(".")]
@@ -147,7 +157,7 @@ t.is_(len(left), 2, "the sweep removed the expired entries (two live ones left)"
 # Off again: nothing is dropped.
 env.run("msgw-mbox", "edit", d.id, "--dedup", "off")
 t.is_(send(port, d.address, race), 250, "dedup off: 250")
-t.is_(len(d.files()), 9, "... and stored")
+t.is_(len(d.files()), 11, "... and stored")
 t.is_(json.loads(env.run("msgw-mbox", "show", d.id, "--json").stdout)["dedup_window"], 0, "show: window 0")
 sanitizer_clean(t, env)
 t.done()
