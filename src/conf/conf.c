@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "crypt/age.h"
 #include "util/log.h"
 
 enum ktype { K_STR, K_INT, K_INT64, K_BOOL, K_LIST, K_LEVEL, K_TLSVER };
@@ -67,6 +68,7 @@ static const struct key keys[] = {
 	{ "acme.email", K_STR, F(acme.email), "", 0, 0, 0, 0 },
 	{ "acme.profile", K_STR, F(acme.profile), "", 0, 0, 0, 0 },
 	{ "crypt.scrypt_log_n", K_INT, F(crypt.scrypt_log_n), NULL, 16, 1, 22, 0 },
+	{ "crypt.escrow_recipient", K_STR, F(crypt.escrow_recipient), "", 0, 0, 0, 0 },
 	{ "status.oldest_warning_hours", K_INT, F(status.oldest_warning_hours), NULL, 24, 1, 100000, 0 },
 	{ "status.oldest_critical_hours", K_INT, F(status.oldest_critical_hours), NULL, 72, 1, 100000, 0 },
 	{ "status.cert_warning_days", K_INT, F(status.cert_warning_days), NULL, 14, 0, 10000, 0 },
@@ -354,6 +356,20 @@ static int check_probes(struct ctx *c, const struct config *cfg, const config_t 
 	return 0;
 }
 
+/* The escrow recipient is checked here, checksum included, so that a
+ * typo stops every program at start-up rather than mail going out to a
+ * key nobody holds. */
+static int check_escrow(struct ctx *c, struct config *cfg, const config_t *lc)
+{
+	struct age_recipient r;
+
+	if (cfg->crypt.escrow_recipient[0] == '\0' ||
+	    age_recipient_parse(cfg->crypt.escrow_recipient, &r) == 0)
+		return 0;
+	return fail(c, config_lookup(lc, "crypt.escrow_recipient"), "crypt.escrow_recipient",
+		    "\"%s\" is not an age recipient (age1...)", cfg->crypt.escrow_recipient);
+}
+
 static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 {
 	if (cfg->data_dir[0] != '/')
@@ -364,7 +380,8 @@ static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 	if (cfg->pop3.lock_renew * 2 > cfg->pop3.lock_lease)
 		return fail(c, config_lookup(lc, "pop3.lock_renew"), "pop3.lock_renew",
 			    "must be at most half of pop3.lock_lease");
-	if (check_target_cas(c, cfg, lc) < 0 || check_probes(c, cfg, lc) < 0)
+	if (check_target_cas(c, cfg, lc) < 0 || check_probes(c, cfg, lc) < 0 ||
+	    check_escrow(c, cfg, lc) < 0)
 		return -1;
 	return parse_networks(c, cfg, lc);
 }

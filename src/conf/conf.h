@@ -61,6 +61,7 @@ struct config {
 	} acme;
 	struct {
 		int scrypt_log_n;
+		char *escrow_recipient;  /* "" or age1...: every stored message is also encrypted to it */
 	} crypt;
 	struct {
 		int oldest_warning_hours, oldest_critical_hours;

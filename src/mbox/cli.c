@@ -22,6 +22,9 @@ static const char usage[] =
 	"  status [--json]               (exit 0 ok, 1 warning, 2 critical)\n"
 	"  status --prometheus [--write] (metrics; --write: to status.prometheus_file)\n"
 	"  unlock ID [--force]           (remove a maildrop lock whose lease ran out)\n"
+	"  edit ID [--escrow-recipient R|none|default] [--dedup WINDOW|off]\n"
+	"  reset-password ID --escrow-identity FILE [--json]   (suspended)\n"
+	"  recover ID --escrow-identity FILE --maildir DIR\n"
 	"Options: -c, --config FILE; --help; --version. See msgw-mbox(8).\n";
 
 static const struct {
@@ -37,6 +40,7 @@ static const struct {
 	{ "export", cmd_export },
 	{ "status", cmd_status },
 	{ "unlock", cmd_unlock },
+	{ "recover", cmd_recover },
 };
 
 int mbox_main(int argc, char **argv)

@@ -26,6 +26,11 @@ int cmd_reset_password(struct ctx *c, int argc, char **argv);
 int cmd_export(struct ctx *c, int argc, char **argv);
 int cmd_status(struct ctx *c, int argc, char **argv);
 int cmd_unlock(struct ctx *c, int argc, char **argv);
+int cmd_recover(struct ctx *c, int argc, char **argv);
+
+/* An age identity file (age-keygen format) for the escrow commands,
+ * reported on failure. 0 or an exit status. */
+int read_escrow_identity(const char *path, struct age_identity *id);
 
 /* Load the configuration (exit 78 on failure), act as the owner of
  * data_dir when root, open the store. Returns 0 or an exit status. */

@@ -1,5 +1,6 @@
 /* export: decrypt every message of a mailbox into a plain Maildir, for
- * recovery and migration. A message that does not decrypt is reported and
+ * recovery and migration; recover does the same with the escrow identity
+ * instead of the mailbox password. A message that does not decrypt is reported and
  * skipped; the others are still exported and the exit status says so.
  * Each exported file goes through tmp/ and one rename, as any Maildir
  * writer must; a file already exported is left as it is, so a second run
@@ -150,17 +151,13 @@ static int sync_maildir(const char *dir)
 	return 0;
 }
 
-static int run(struct export *e, const char *password, size_t plen)
+/* Every message of e->mb decrypted with e->ident into e->dir. */
+static int export_all(struct export *e)
 {
 	struct store_msgfile *files = NULL;
 	size_t n = 0, i;
 	int rc;
 
-	if (store_identity_unseal(NULL, &e->mb, password, plen, &e->ident) < 0) {
-		rc = errno == EACCES ? (fprintf(stderr, "msgw-mbox: mailbox %s: wrong password\n", e->id), EX_NOPERM)
-			: fail_mailbox(e->id, errno);
-		goto out;
-	}
 	if (make_maildir(e->dir) < 0) {
 		fprintf(stderr, "msgw-mbox: %s: %s\n", e->dir, strerror(errno));
 		rc = EX_CANTCREAT;
@@ -190,8 +187,20 @@ static int run(struct export *e, const char *password, size_t plen)
 	printf(".\n");
 	rc = e->failed ? EX_DATAERR : EX_OK;
 out:
-	age_identity_wipe(&e->ident);
 	store_msgfiles_free(files, n);
+	return rc;
+}
+
+static int run(struct export *e, const char *password, size_t plen)
+{
+	int rc;
+
+	if (store_identity_unseal(NULL, &e->mb, password, plen, &e->ident) < 0)
+		rc = errno == EACCES ? (fprintf(stderr, "msgw-mbox: mailbox %s: wrong password\n", e->id), EX_NOPERM)
+			: fail_mailbox(e->id, errno);
+	else
+		rc = export_all(e);
+	age_identity_wipe(&e->ident);
 	return rc;
 }
 
@@ -236,5 +245,67 @@ int cmd_export(struct ctx *c, int argc, char **argv)
 		rc = run(&e, password, plen);
 out:
 	wipe(password, sizeof password);
+	return rc;
+}
+
+int read_escrow_identity(const char *path, struct age_identity *id)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (read_file_bounded(path, 16384, &text, &len) < 0) {
+		fprintf(stderr, "msgw-mbox: %s: %s\n", path, strerror(errno));
+		return errno == ENOENT ? EX_NOINPUT : errno == EACCES ? EX_NOPERM : EX_IOERR;
+	}
+	rc = age_identity_file_parse(text, len, id);
+	wipe(text, len);
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "msgw-mbox: %s: not an age identity file (one AGE-SECRET-KEY-1... line): %s\n",
+			path, age_strerror(rc));
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
+int cmd_recover(struct ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "escrow-identity", required_argument, NULL, 'i' },
+		{ "maildir", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export e;
+	const char *idfile = NULL;
+	int opt, rc;
+
+	memset(&e, 0, sizeof e);
+	cmd_getopt_reset();
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i': idfile = optarg; break;
+		case 'm': e.dir = optarg; break;
+		default: cmd_bad_option(c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		app_usage_error(&c->app, "recover: exactly one ID expected");
+	if (idfile == NULL || e.dir == NULL || e.dir[0] == '\0')
+		app_usage_error(&c->app, "recover: --escrow-identity FILE and --maildir DIR are required");
+	e.id = argv[optind];
+	if ((rc = check_id(e.id)) != 0)
+		return rc;
+	/* Read before root becomes the service user, as a password file. */
+	if ((rc = read_escrow_identity(idfile, &e.ident)) != 0)
+		return rc;
+	if ((rc = ctx_open(c)) != 0)
+		goto out;
+	if (store_mailbox_load(&c->st, e.id, &e.mb) < 0)
+		rc = fail_mailbox(e.id, errno);
+	else
+		rc = export_all(&e);
+out:
+	age_identity_wipe(&e.ident);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "mbox/cmd.h"
+#include "store/dedup.h"
+#include "store/escrow.h"
 
 static int json_only(struct ctx *c, int argc, char **argv)
 {
@@ -93,11 +95,45 @@ out:
 	return rc;
 }
 
+/* show's keys beyond the contract: escrow and de-duplication. */
+static json_t *extras_json(const struct ctx *c, const struct mailbox *mb,
+			   const struct store_dedup_stats *ds, json_t *o)
+{
+	const char *text, *source;
+	int have = store_escrow_describe(&c->st, mb, &text, &source);
+
+	if (o == NULL ||
+	    json_object_set_new(o, "escrow_recipient", have ? json_string(text) : json_null()) < 0 ||
+	    json_object_set_new(o, "escrow_source", have ? json_string(source) : json_null()) < 0 ||
+	    json_object_set_new(o, "dedup_window", json_integer((json_int_t)mb->dedup_window)) < 0 ||
+	    json_object_set_new(o, "duplicates_dropped", json_integer((json_int_t)ds->dropped)) < 0 ||
+	    json_object_set_new(o, "dedup_entries", json_integer((json_int_t)ds->entries)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void extras_text(const struct ctx *c, const struct mailbox *mb, const struct store_dedup_stats *ds)
+{
+	const char *text, *source;
+	char w[32];
+
+	if (store_escrow_describe(&c->st, mb, &text, &source))
+		printf("escrow:      %s (%s)\n", text, source);
+	else
+		printf("escrow:      none\n");
+	store_dedup_window_format(mb->dedup_window, w, sizeof w);
+	printf("dedup:       %s, %llu duplicates dropped, %llu index entries\n", w,
+	       (unsigned long long)ds->dropped, (unsigned long long)ds->entries);
+}
+
 int cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct mailbox mb;
 	struct mailbox_stats s;
 	struct store_lock_info li;
+	struct store_dedup_stats ds;
 	char created[32], oldest[64];
 	int first = json_only(c, argc, argv), rc;
 
@@ -110,8 +146,12 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 		fprintf(stderr, "msgw-mbox: mailbox %s: maildrop lock: %s\n", mb.id, strerror(errno));
 		return errno_exit(errno);
 	}
+	if (store_dedup_stats(&mb, &ds) < 0) {
+		fprintf(stderr, "msgw-mbox: mailbox %s: %s/dedup: %s\n", mb.id, mb.dir, strerror(errno));
+		return errno_exit(errno);
+	}
 	if (c->json) {
-		json_t *o = mailbox_json(c, &mb, &s);
+		json_t *o = extras_json(c, &mb, &ds, mailbox_json(c, &mb, &s));
 		if (o != NULL && json_object_set_new(o, "lock", lock_json(&li)) < 0) {
 			json_decref(o);
 			o = NULL;
@@ -139,5 +179,6 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	       mb.suspended ? "suspended" : "active", created, (unsigned long long)s.messages,
 	       (unsigned long long)s.bytes, oldest);
 	print_lock(&li);
+	extras_text(c, &mb, &ds);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }

@@ -199,7 +199,7 @@ static enum reply tx_begin(struct session *ss)
 		ss->d = NULL;
 		return store_error("delivery-begin");
 	}
-	if (delivery_write(ss->d, hdr, (size_t)n) < 0) {
+	if (delivery_trace(ss->d, hdr, (size_t)n) < 0) {
 		enum reply r = store_error("delivery-write");
 		delivery_abort(ss->d);
 		ss->d = NULL;
@@ -230,12 +230,16 @@ static void tx_finish(struct session *ss)
 {
 	enum reply r = ss->tx_err;
 	char q[SMTP_PATH_MAX * 4 + 8];
+	int dropped = 0;
 
 	if (r == R_OKAY) {
 		struct delivery *d = ss->d;
 		ss->d = NULL;
-		r = delivery_commit(d) < 0 ? store_error("delivery-commit") : R_STORED;
+		dropped = delivery_commit(d);
+		r = dropped < 0 ? store_error("delivery-commit") : R_STORED;
 	}
+	if (dropped > 0)
+		log_info("event=duplicate id=%s copies=%d", ss->id, dropped);
 	ss->last_code = reply_code(r);
 	snprintf(ss->last_from, sizeof ss->last_from, "%s", ss->from);
 	ss->last_rcpts = ss->nrcpt;

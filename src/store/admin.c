@@ -259,46 +259,59 @@ int store_mailbox_delete(const struct store *st, const char *id)
 	return fsync_dir(st->root);
 }
 
+/* A new key pair and password, installed in mb: the sealed key first,
+ * then the public key, so a crash in between leaves a mailbox that a
+ * second reset repairs. ident receives the new identity (wipe it). */
+int store_new_keys(const struct store *st, const struct mailbox *mb, struct age_identity *ident,
+		   char password[STORE_PASSWORD_LEN + 1])
+{
+	char age_tmp[PATH_MAX], age_path[PATH_MAX], pub_path[PATH_MAX];
+	int rc, saved;
+
+	memset(ident, 0, sizeof *ident);
+	if ((rc = age_identity_generate(ident)) != 0)
+		return store_age_errno(rc);
+	if (store_password_generate(password) < 0 ||
+	    path_join(age_path, sizeof age_path, mb->dir, "identity.age") < 0 ||
+	    path_join(pub_path, sizeof pub_path, mb->dir, "identity.pub") < 0 ||
+	    path_fmt(age_tmp, sizeof age_tmp, "%s.tmp.%ld", age_path, (long)getpid()) < 0)
+		goto fail;
+	unlink(age_tmp);
+	if (write_sealed(age_tmp, ident, password, st->cfg->crypt.scrypt_log_n) < 0)
+		goto fail;
+	if (rename(age_tmp, age_path) < 0) {
+		saved = errno;
+		unlink(age_tmp);
+		errno = saved;
+		goto fail;
+	}
+	if (write_pub(pub_path, ident) < 0 || fsync_dir(mb->dir) < 0)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	wipe(password, STORE_PASSWORD_LEN + 1);
+	age_identity_wipe(ident);
+	errno = saved;
+	return -1;
+}
+
 int store_mailbox_reset_password(const struct store *st, const char *id,
 				 char password[STORE_PASSWORD_LEN + 1])
 {
 	struct mailbox mb;
 	struct store_lock l;
 	struct age_identity ident;
-	char age_tmp[PATH_MAX], age_path[PATH_MAX], pub_path[PATH_MAX];
-	int rc = -1, saved;
+	int rc, saved;
 
-	memset(&ident, 0, sizeof ident);
-	age_tmp[0] = '\0';
 	if (refuse_unless_idle(st, id, &mb, &l) < 0)
 		return -1;
-	if ((rc = age_identity_generate(&ident)) != 0) {
-		rc = store_age_errno(rc);
-		goto out;
-	}
-	rc = -1;
-	if (store_password_generate(password) < 0 ||
-	    path_join(age_path, sizeof age_path, mb.dir, "identity.age") < 0 ||
-	    path_join(pub_path, sizeof pub_path, mb.dir, "identity.pub") < 0 ||
-	    path_fmt(age_tmp, sizeof age_tmp, "%s.tmp.%ld", age_path, (long)getpid()) < 0)
-		goto out;
-	unlink(age_tmp);
-	/* The sealed key first, then the public key: the mailbox is empty
-	 * and suspended, so a crash in between loses nothing and a second
-	 * reset repairs it. */
-	if (write_sealed(age_tmp, &ident, password, st->cfg->crypt.scrypt_log_n) < 0 ||
-	    rename(age_tmp, age_path) < 0 || write_pub(pub_path, &ident) < 0 || fsync_dir(mb.dir) < 0)
-		goto out;
-	rc = 0;
-out:
+	/* The mailbox is empty and suspended: nothing to lose. */
+	rc = store_new_keys(st, &mb, &ident, password);
 	saved = errno;
-	if (rc < 0) {
-		wipe(password, STORE_PASSWORD_LEN + 1);
-		if (age_tmp[0])
-			unlink(age_tmp);
-	}
 	age_identity_wipe(&ident);
 	store_lock_release(&l);
 	errno = saved;
 	return rc;
 }
+

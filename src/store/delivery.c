@@ -2,18 +2,24 @@
  * mailbox, each writing into that mailbox's tmp/. Commit finishes and
  * fsyncs every copy before the first rename into new/, and takes back the
  * renames already done if a later one fails, so a delivery is all or
- * nothing. */
+ * nothing. A mailbox with an escrow recipient gets a second stanza; one
+ * with de-duplication has its copy dropped when the index (store/dedup.h)
+ * knows the content, which is hashed from after the trace header on. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "store/dedup.h"
+#include "store/escrow.h"
 #include "store/internal.h"
 #include "util/path.h"
+#include "util/wipe.h"
 
 #define TMP_CLEAN_LIMIT 1000
 
@@ -25,6 +31,10 @@ struct copy {
 	int fd;
 	struct age_encryptor *enc;
 	int renamed;
+	int64_t window;                     /* de-duplication window, 0: off */
+	uint8_t dkey[STORE_DEDUP_KEY_SIZE];
+	char dname[STORE_DEDUP_NAME_LEN + 1];
+	int duplicate;                      /* dropped: the index knew it */
 };
 
 struct delivery {
@@ -34,6 +44,9 @@ struct delivery {
 	int last_cr;
 	int prepared;       /* every copy finished and fsynced in tmp/ */
 	int err;            /* errno of the first failure; 0 while healthy */
+	struct crypt_sha256 *hash;   /* of the content, when a copy de-duplicates */
+	int traced;         /* delivery_trace came first: the hash is of the content */
+	int written;
 };
 
 static void copy_discard(struct copy *c)
@@ -54,17 +67,20 @@ static void copy_discard(struct copy *c)
 
 static void delivery_free(struct delivery *d)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		copy_discard(&d->c[i]);
+		wipe(d->c[i].dkey, sizeof d->c[i].dkey);
+	}
+	crypt_sha256_free(d->hash);
 	free(d->c);
 	free(d);
 }
 
-static int copy_begin(struct copy *c, const struct mailbox *mb)
+static int copy_begin(struct copy *c, const struct store *st, const struct mailbox *mb)
 {
-	struct age_recipient r;
+	struct age_recipient r[2];
 	char tmpdir[PATH_MAX];
-	int rc;
+	int rc, escrow;
 
 	if (mb->suspended) {
 		errno = EPERM;
@@ -74,15 +90,19 @@ static int copy_begin(struct copy *c, const struct mailbox *mb)
 	    path_join(tmpdir, sizeof tmpdir, mb->dir, "tmp") < 0)
 		return -1;
 	maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);
-	if (store_read_recipient(mb, &r) < 0 || maildir_unique(c->unique, sizeof c->unique) < 0 ||
+	if (store_read_recipient(mb, &r[0]) < 0 || (escrow = store_escrow_recipient(st, mb, &r[1])) < 0 ||
+	    maildir_unique(c->unique, sizeof c->unique) < 0 ||
 	    path_join(c->tmp, sizeof c->tmp, tmpdir, c->unique) < 0)
+		return -1;
+	c->window = mb->dedup_window;
+	if (c->window > 0 && store_dedup_key(mb->dir, c->dkey) < 0)
 		return -1;
 	c->fd = open(c->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (c->fd < 0) {
 		c->tmp[0] = '\0';
 		return -1;
 	}
-	rc = age_encrypt_begin(&c->enc, &r, 1, c->fd);
+	rc = age_encrypt_begin(&c->enc, r, escrow ? 2 : 1, c->fd);
 	if (rc != 0) {
 		c->enc = NULL;
 		return store_age_errno(rc);
@@ -96,7 +116,6 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 	struct delivery *d;
 	int saved;
 
-	(void)st;
 	*dp = NULL;
 	if (n == 0 || mbs == NULL) {
 		errno = EINVAL;
@@ -111,16 +130,21 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 	for (d->n = 0; d->n < n; d->n++) {
 		struct copy *c = &d->c[d->n];
 		c->fd = -1;
-		if (copy_begin(c, mbs[d->n]) < 0) {
-			saved = errno;
-			d->n++;
-			delivery_free(d);
-			errno = saved;
-			return -1;
+		if (copy_begin(c, st, mbs[d->n]) < 0)
+			goto fail;
+		if (c->window > 0 && d->hash == NULL && (d->hash = crypt_sha256_new()) == NULL) {
+			errno = ENOMEM;
+			goto fail;
 		}
 	}
 	*dp = d;
 	return 0;
+fail:
+	saved = errno;
+	d->n++;
+	delivery_free(d);
+	errno = saved;
+	return -1;
 }
 
 /* A bare LF will go out as CRLF: it counts two. */
@@ -134,7 +158,7 @@ static void count_crlf(struct delivery *d, const unsigned char *p, size_t n)
 	d->wsize += n;
 }
 
-int delivery_write(struct delivery *d, const void *p, size_t n)
+static int write_all(struct delivery *d, const void *p, size_t n)
 {
 	int rc;
 
@@ -145,6 +169,7 @@ int delivery_write(struct delivery *d, const void *p, size_t n)
 		return -1;
 	}
 	count_crlf(d, p, n);
+	d->written = 1;
 	for (size_t i = 0; i < d->n; i++) {
 		rc = age_encrypt_update(d->c[i].enc, p, n);
 		if (rc != 0) {
@@ -153,6 +178,25 @@ int delivery_write(struct delivery *d, const void *p, size_t n)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int delivery_trace(struct delivery *d, const void *p, size_t n)
+{
+	if (d->written && !d->err)
+		d->err = EINVAL;    /* the trace header comes first */
+	if (write_all(d, p, n) < 0)
+		return -1;
+	d->traced = 1;
+	return 0;
+}
+
+int delivery_write(struct delivery *d, const void *p, size_t n)
+{
+	if (write_all(d, p, n) < 0)
+		return -1;
+	if (d->hash && d->traced)
+		crypt_sha256_update(d->hash, p, n);
 	return 0;
 }
 
@@ -207,16 +251,73 @@ int delivery_prepare(struct delivery *d)
 	return 0;
 }
 
+/* Before the renames: drop the copies whose content the index knows. */
+static void drop_known(struct delivery *d)
+{
+	uint8_t digest[CRYPT_SHA256_SIZE];
+
+	if (d->hash == NULL || !d->traced)
+		return;
+	crypt_sha256_final(d->hash, digest);
+	d->hash = NULL;
+	for (size_t i = 0; i < d->n; i++) {
+		struct copy *c = &d->c[i];
+		if (c->window <= 0)
+			continue;
+		dedup_entry_name(c->dkey, digest, c->dname);
+		if (dedup_seen(c->dir, c->dname, c->window)) {
+			unlink(c->tmp);
+			c->tmp[0] = '\0';
+			c->duplicate = 1;
+			dedup_count_dropped(c->dir);
+		}
+	}
+}
+
+/* A test hook (man/msgw-store.5): MSGW_TEST_CRASH=dedup-index kills the
+ * process between the renames and the index update. */
+static void crash_point(const char *where)
+{
+	const char *v = getenv("MSGW_TEST_CRASH");
+
+	if (v != NULL && strcmp(v, where) == 0)
+		raise(SIGKILL);
+}
+
+/* After every copy is durable: the index learns the new content. A copy
+ * that lost a race with another delivery of the same content (another
+ * gateway, another session) is taken back: the winner's copy is stored. */
+static void index_copies(struct delivery *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct copy *c = &d->c[i];
+		char newdir[PATH_MAX];
+		if (c->window <= 0 || c->duplicate || c->dname[0] == '\0')
+			continue;
+		crash_point("dedup-index");
+		if (dedup_record(c->dir, c->dname, c->window) == 1 && unlink(c->final) == 0) {
+			if (path_join(newdir, sizeof newdir, c->dir, "new") == 0)
+				fsync_dir(newdir);
+			dedup_count_dropped(c->dir);
+			c->duplicate = 1;
+		}
+		dedup_sweep(c->dir, c->window);
+	}
+}
+
 int delivery_commit(struct delivery *d)
 {
 	size_t i;
-	int saved;
+	int saved, dropped = 0;
 
 	if (delivery_prepare(d) < 0)
 		goto fail;
+	drop_known(d);
 	for (i = 0; i < d->n; i++) {
 		struct copy *c = &d->c[i];
 		char newdir[PATH_MAX];
+		if (c->duplicate)
+			continue;
 		if (rename(c->tmp, c->final) < 0)
 			goto fail;
 		c->renamed = 1;
@@ -226,8 +327,11 @@ int delivery_commit(struct delivery *d)
 	}
 	for (i = 0; i < d->n; i++)
 		d->c[i].renamed = 0;
+	index_copies(d);
+	for (i = 0; i < d->n; i++)
+		dropped += d->c[i].duplicate;
 	delivery_free(d);
-	return 0;
+	return dropped;
 fail:
 	saved = errno;
 	undo_renames(d);

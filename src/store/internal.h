@@ -24,6 +24,9 @@
  * return -1; AGE_ERR_IO keeps the errno the crypt layer left. */
 int store_age_errno(int age_err);
 
+/* This host's name with only [A-Za-z0-9.-] (others become '_'), cut short. */
+#define STORE_HOST_MAX 32
+void maildir_host(char clean[STORE_HOST_MAX]);
 /* A fresh unique part "<time>.R<16 hex>P<pid>.<host>" (no ',' ':' '/'). */
 int maildir_unique(char *out, size_t size);
 /* Parse a Maildir name: unique part length, S=, W=, time; sized is 0 when
@@ -77,6 +80,11 @@ int store_lock_break(const char *path, ino_t ino);
 void store_lock_host(char *out, size_t size);
 /* Field 22 of /proc/PID/stat: start time in clock ticks after boot. */
 int store_lock_proc_start(long pid, unsigned long long *start);
+
+/* A new key pair and password for mb (identity.age, then identity.pub);
+ * ident receives the identity. On failure password and ident are wiped. */
+int store_new_keys(const struct store *st, const struct mailbox *mb, struct age_identity *ident,
+		   char password[STORE_PASSWORD_LEN + 1]);
 
 /* mkdir that accepts an existing directory. */
 int store_mkdir(const char *path);

@@ -2,6 +2,7 @@
  * listing, and the key files. mailbox.conf is libconfig:
  *   id = "..."; name = "..."; description = "..."; status = "active";
  *   created = 1700000000L; allowed_networks = [ "192.0.2.0/24" ];  (optional)
+ *   escrow_recipient = "age1..." | "none";  dedup_window = 604800L;  (optional)
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/admin.h"
+#include "store/dedup.h"
 #include "store/internal.h"
 #include "util/path.h"
 #include "util/wipe.h"
@@ -67,6 +69,28 @@ static int conf_networks(config_t *c, struct mailbox *mb)
 	return 0;
 }
 
+/* escrow_recipient and dedup_window, both optional. */
+static int conf_escrow_dedup(config_t *c, struct mailbox *mb)
+{
+	struct age_recipient r;
+	const char *v;
+	long long w = 0;
+
+	if (config_lookup(c, "escrow_recipient") != NULL) {
+		if (config_lookup_string(c, "escrow_recipient", &v) != CONFIG_TRUE ||
+		    strlen(v) >= sizeof mb->escrow ||
+		    (strcmp(v, "none") != 0 && age_recipient_parse(v, &r) != 0))
+			return -1;
+		memcpy(mb->escrow, v, strlen(v) + 1);
+	}
+	if (config_lookup(c, "dedup_window") != NULL &&
+	    (config_lookup_int64(c, "dedup_window", &w) != CONFIG_TRUE || w < 0 ||
+	     w > STORE_DEDUP_WINDOW_MAX))
+		return -1;
+	mb->dedup_window = w;
+	return 0;
+}
+
 int store_conf_parse(const char *text, const char *id, struct mailbox *mb)
 {
 	config_t c;
@@ -94,7 +118,7 @@ int store_conf_parse(const char *text, const char *id, struct mailbox *mb)
 		goto out;
 	if (config_lookup_int64(&c, "created", &created) == CONFIG_TRUE)
 		mb->created = (time_t)created;
-	if (conf_networks(&c, mb) < 0)
+	if (conf_networks(&c, mb) < 0 || conf_escrow_dedup(&c, mb) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -147,6 +171,12 @@ static int format_conf(const struct mailbox *mb, char **out, size_t *outlen)
 	    config_setting_set_string(s, mb->suspended ? "suspended" : "active") != CONFIG_TRUE ||
 	    (s = config_setting_add(root, "created", CONFIG_TYPE_INT64)) == NULL ||
 	    config_setting_set_int64(s, (long long)mb->created) != CONFIG_TRUE)
+		goto out;
+	if (mb->escrow[0] && ((s = config_setting_add(root, "escrow_recipient", CONFIG_TYPE_STRING)) == NULL ||
+			      config_setting_set_string(s, mb->escrow) != CONFIG_TRUE))
+		goto out;
+	if (mb->dedup_window && ((s = config_setting_add(root, "dedup_window", CONFIG_TYPE_INT64)) == NULL ||
+				 config_setting_set_int64(s, (long long)mb->dedup_window) != CONFIG_TRUE))
 		goto out;
 	f = open_memstream(out, outlen);
 	if (f == NULL)

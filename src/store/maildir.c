@@ -47,24 +47,31 @@ int store_mkdir(const char *path)
 	return -1;
 }
 
-int maildir_unique(char *out, size_t size)
+void maildir_host(char clean[STORE_HOST_MAX])
 {
-	unsigned char r[8];
-	char host[64], clean[32];
+	char host[64];
 	size_t i, o = 0;
 
-	if (crypt_random(r, sizeof r) != 0)
-		return store_age_errno(AGE_ERR_IO);
 	if (gethostname(host, sizeof host) < 0 || host[0] == '\0')
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
 	/* Only characters that are harmless in a name and a UIDL. */
-	for (i = 0; host[i] && o < sizeof clean - 1; i++) {
+	for (i = 0; host[i] && o < STORE_HOST_MAX - 1; i++) {
 		char c = host[i];
 		clean[o++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			      c == '-' || c == '.') ? c : '_';
 	}
 	clean[o] = '\0';
+}
+
+int maildir_unique(char *out, size_t size)
+{
+	unsigned char r[8];
+	char clean[STORE_HOST_MAX];
+
+	if (crypt_random(r, sizeof r) != 0)
+		return store_age_errno(AGE_ERR_IO);
+	maildir_host(clean);
 	return path_fmt(out, size, "%lld.R%02x%02x%02x%02x%02x%02x%02x%02xP%ld.%s",
 			(long long)time(NULL), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
 			(long)getpid(), clean);

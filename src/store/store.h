@@ -39,6 +39,10 @@ struct mailbox {
 	struct cidr networks[MAILBOX_MAX_NETWORKS];   /* per-mailbox allowed_networks */
 	size_t n_networks;
 	char dir[PATH_MAX];
+	/* mailbox.conf escrow_recipient: "" inherits crypt.escrow_recipient,
+	 * "none" turns it off, else an age1... recipient (store/escrow.h). */
+	char escrow[AGE_RECIPIENT_STRLEN];
+	int64_t dedup_window;           /* seconds; 0: no de-duplication (store/dedup.h) */
 };
 
 int store_init(struct store *st, const struct config *cfg);
@@ -55,13 +59,17 @@ struct delivery;
 /* EPERM when a mailbox is suspended. Stale tmp/ files are cleaned here. */
 int delivery_begin(struct delivery **d, const struct store *st,
 		   const struct mailbox *const *mbs, size_t n);
+/* msgw's own trace header, written first: what follows it is the content
+ * that de-duplication compares (a delivery without it is never dropped). */
+int delivery_trace(struct delivery *d, const void *p, size_t n);
 int delivery_write(struct delivery *d, const void *p, size_t n);
 /* Optional first half of commit: finish and fsync every copy in tmp/, so
  * that only renames remain. The proxy calls it before it lets a message
  * go upstream, so that nothing leaves unrecorded. After it, no more
  * delivery_write. -1 with errno (ENOSPC...); then abort. */
 int delivery_prepare(struct delivery *d);
-/* Frees d. On failure nothing is left in new/ of any mailbox. */
+/* Frees d. On failure nothing is left in new/ of any mailbox. Returns
+ * how many copies de-duplication dropped (0 or more), or -1. */
 int delivery_commit(struct delivery *d);
 /* Frees d, removes the tmp files. */
 void delivery_abort(struct delivery *d);

@@ -1,6 +1,7 @@
 /* libFuzzer target for the store's parsers of untrusted text: Maildir
  * names (anyone with access to new/ can place a file), mailbox.conf, the
- * name/description check, and maildrop.lock (written by any gateway host). The first byte picks the parser. */
+ * name/description check, maildrop.lock (written by any gateway host) and
+ * the --dedup window. The first byte picks the parser. */
 #include "config.h"
 
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "store/admin.h"
+#include "store/dedup.h"
 #include "store/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t s, w;
 	time_t t;
 	int sized;
+	int64_t win, again;
+	char wtext[32];
 
 	if (size < 1 || size > 65536)
 		return 0;
@@ -28,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		if (maildir_parse(text, &ul, &s, &w, &t, &sized) == 0 && ul > strlen(text))
 			abort();
@@ -44,9 +48,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	case 4:
+		/* In range, and the formatted window parses back to itself. */
+		if (store_dedup_window_parse(text, &win) == 0) {
+			if (win < 0 || win > STORE_DEDUP_WINDOW_MAX)
+				abort();
+			store_dedup_window_format(win, wtext, sizeof wtext);
+			if (store_dedup_window_parse(wtext, &again) != 0 || again != win)
+				abort();
+		}
+		break;
 	default:
 		if (store_conf_parse(text, "abcdefghijkmn234", &mb) == 0 &&
-		    (!mailbox_text_valid(mb.name, MAILBOX_NAME_MAX, 0) || strcmp(mb.id, "abcdefghijkmn234") != 0))
+		    (!mailbox_text_valid(mb.name, MAILBOX_NAME_MAX, 0) || strcmp(mb.id, "abcdefghijkmn234") != 0 ||
+		     mb.dedup_window < 0 || mb.dedup_window > STORE_DEDUP_WINDOW_MAX))
 			abort();
 		break;
 	}

@@ -17,6 +17,7 @@
 
 #include "crypt/age.h"
 #include "store/admin.h"
+#include "store/dedup.h"
 #include "store/store.h"
 #include "t/tap.h"
 #include "util/path.h"
@@ -356,12 +357,26 @@ static void test_crash(struct mailbox *mb)
 	   "crash: a tmp file older than 36 hours is cleaned");
 }
 
+/* Wait for the WRITERS children: how many exited 0. */
+static int wait_writers(const pid_t *pids)
+{
+	int good = 0;
+
+	for (int w = 0; w < WRITERS; w++) {
+		int status;
+		if (pids[w] > 0 && waitpid(pids[w], &status, 0) == pids[w] && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			good++;
+	}
+	return good;
+}
+
 static void test_concurrent(struct mailbox *mb)
 {
 	struct mailbox *one[1] = { mb };
 	size_t before = count_dir(mb->dir, "new");
 	pid_t pids[WRITERS];
-	int good = 0;
+	int good;
 
 	for (int w = 0; w < WRITERS; w++) {
 		pids[w] = fork();
@@ -375,16 +390,85 @@ static void test_concurrent(struct mailbox *mb)
 			_exit(0);
 		}
 	}
-	for (int w = 0; w < WRITERS; w++) {
-		int status;
-		if (pids[w] > 0 && waitpid(pids[w], &status, 0) == pids[w] && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0)
-			good++;
-	}
+	good = wait_writers(pids);
 	is_int(good, WRITERS, "concurrent: %d writer processes all succeeded", WRITERS);
 	is_int((long long)count_dir(mb->dir, "new"), (long long)(before + WRITERS * PER_WRITER),
 	       "concurrent: every message has its own file in new/");
 	is_int((long long)count_dir(mb->dir, "tmp"), 0, "concurrent: tmp/ is empty");
+}
+
+/* A traced delivery: trace, then content (what msgw-smtp does). */
+static int deliver_traced(struct mailbox *const *mbs, size_t n, const char *trace, const char *msg)
+{
+	struct delivery *d;
+
+	if (delivery_begin(&d, &st, (const struct mailbox *const *)mbs, n) < 0)
+		return -1;
+	if (delivery_trace(d, trace, strlen(trace)) < 0 || delivery_write(d, msg, strlen(msg)) < 0) {
+		delivery_abort(d);
+		return -1;
+	}
+	return delivery_commit(d);
+}
+
+static void test_dedup_window(void)
+{
+	static const struct {
+		const char *s;
+		long long want;   /* -1: refused */
+	} cases[] = {
+		{ "7d", 604800 }, { "12h", 43200 }, { "90m", 5400 }, { "3600s", 3600 }, { "3600", 3600 },
+		{ "off", 0 }, { "0", 0 }, { "366d", 366LL * 86400 }, { "367d", -1 }, { "-1", -1 },
+		{ "+1", -1 }, { " 1", -1 }, { "1dd", -1 }, { "d", -1 }, { "", -1 }, { "1w", -1 },
+		{ "99999999999999999999", -1 },
+	};
+	int64_t w;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = store_dedup_window_parse(cases[i].s, &w);
+		if (cases[i].want < 0)
+			ok(rc < 0 && errno == EINVAL, "dedup window \"%s\" refused", cases[i].s);
+		else
+			ok(rc == 0 && w == cases[i].want, "dedup window \"%s\" = %lld s", cases[i].s, cases[i].want);
+	}
+}
+
+/* Same content from WRITERS processes at once, each with its own trace:
+ * exactly one copy; untraced deliveries are never dropped. */
+static void test_dedup(struct mailbox *mb)
+{
+	struct mailbox *one[1] = { mb };
+	struct delivery *d;
+	struct store_dedup_stats ds;
+	pid_t pids[WRITERS];
+	size_t before;
+	int good;
+
+	mb->dedup_window = 3600;
+	before = count_dir(mb->dir, "new");
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			char trace[64];
+			snprintf(trace, sizeof trace, "Received: by writer %d\r\n", w);
+			_exit(deliver_traced(one, 1, trace, "Subject: same\r\n\r\nsame body\r\n") < 0);
+		}
+	}
+	good = wait_writers(pids);
+	is_int(good, WRITERS, "dedup: %d racing deliveries of one content all succeed", WRITERS);
+	is_int((long long)count_dir(mb->dir, "new"), (long long)before + 1, "dedup: one copy is kept");
+	ok(store_dedup_stats(mb, &ds) == 0 && ds.dropped == WRITERS - 1 && ds.entries == 1,
+	   "dedup: %d dropped, one index entry", WRITERS - 1);
+	is_int((long long)count_dir(mb->dir, "tmp"), 0, "dedup: tmp/ is empty");
+	is_int(deliver_traced(one, 1, "Received: again\r\n", "Subject: same\r\n\r\nsame body\r\n"), 1,
+	       "dedup: the commit reports one copy dropped");
+	ok(deliver(one, 1, "Subject: same\r\n\r\nsame body\r\n", 29) == 0 &&
+	   deliver(one, 1, "Subject: same\r\n\r\nsame body\r\n", 29) == 0 &&
+	   count_dir(mb->dir, "new") == before + 3, "dedup: untraced deliveries are never dropped");
+	ok(delivery_begin(&d, &st, (const struct mailbox *const *)one, 1) == 0 && delivery_write(d, "x", 1) == 0 &&
+	   delivery_trace(d, "R\r\n", 3) < 0 && errno == EINVAL, "dedup: a trace after content is refused");
+	delivery_abort(d);
+	mb->dedup_window = 0;
 }
 
 /* Run maildrop_open in a child process: its errno, or 0. */
@@ -626,6 +710,8 @@ int main(void)
 	test_suspended_delivery(&mb2);
 	test_crash(&mb);
 	test_concurrent(&mb);
+	test_dedup_window();
+	test_dedup(&mb);
 	test_maildrop(&mb, pw);
 	test_delete_reset(&mb, &mb2, pw2);
 	test_full_disk();
