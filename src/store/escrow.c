@@ -244,6 +244,7 @@ int store_mailbox_reset_escrow(const struct store *st, const char *id,
 {
 	struct mailbox mb;
 	struct store_lock l;
+	struct store_lock_opts lo;
 	struct reset r;
 	int rc, saved;
 
@@ -255,7 +256,8 @@ int store_mailbox_reset_escrow(const struct store *st, const char *id,
 		errno = EPERM;
 		return -1;
 	}
-	if (store_lock_take(&l, mb.dir) < 0)
+	store_lock_opts_from(&lo, st->cfg);
+	if (store_lock_take(&l, mb.dir, &lo) < 0)
 		return -1;
 	r.mb = &mb;
 	r.escrow = escrow;
