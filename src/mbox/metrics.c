@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include "mbox/metrics.h"
+#include "store/dedup.h"
 #include "util/path.h"
 
 int metrics_add_mailbox(struct metrics *m, const struct mailbox *mb, const struct mailbox_stats *s)
 {
+	struct store_dedup_stats ds;
+
 	if (m->nmb == m->capmb) {
 		size_t cap = m->capmb ? m->capmb * 2 : 16;
 		void *v = reallocarray(m->mb, cap, sizeof *m->mb);
@@ -27,6 +30,7 @@ int metrics_add_mailbox(struct metrics *m, const struct mailbox *mb, const struc
 	snprintf(m->mb[m->nmb].id, sizeof m->mb[m->nmb].id, "%s", mb->id);
 	snprintf(m->mb[m->nmb].name, sizeof m->mb[m->nmb].name, "%s", mb->name);
 	m->mb[m->nmb].s = *s;
+	m->mb[m->nmb].dropped = store_dedup_stats(mb, &ds) == 0 ? (long long)ds.dropped : -1;
 	m->nmb++;
 	return 0;
 }
@@ -56,29 +60,35 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 }
 
 /* One family over the mailboxes; which: 0 messages, 1 bytes, 2 oldest
- * age, 3 newest delivery. Empty mailboxes have no age and no newest. */
+ * age, 3 newest delivery, 4 duplicates dropped. Empty mailboxes have no
+ * age and no newest. */
 static void mailbox_family(FILE *f, const struct metrics *m, int which)
 {
 	static const char *const names[] = { "msgw_mailbox_messages", "msgw_mailbox_bytes",
 					      "msgw_mailbox_oldest_message_age_seconds",
-					      "msgw_mailbox_newest_delivery_timestamp_seconds" };
+					      "msgw_mailbox_newest_delivery_timestamp_seconds",
+					      "msgw_mailbox_duplicates_dropped_total" };
 	static const char *const help[] = {
 		"Messages stored and not yet deleted by the archiver.",
 		"Bytes stored (encrypted).",
 		"Age of the oldest stored message.",
 		"Delivery time of the newest stored message (Unix time).",
+		"Copies answered 250 and not stored because de-duplication found them.",
 	};
 
-	family(f, names[which], "gauge", help[which]);
+	family(f, names[which], which == 4 ? "counter" : "gauge", help[which]);
 	for (size_t i = 0; i < m->nmb; i++) {
 		const struct mailbox_stats *s = &m->mb[i].s;
 		long long v;
-		if (which >= 2 && s->messages == 0)
+		if ((which == 2 || which == 3) && s->messages == 0)
+			continue;
+		if (which == 4 && m->mb[i].dropped < 0)
 			continue;
 		v = which == 0 ? (long long)s->messages
 		    : which == 1 ? (long long)s->bytes
 		    : which == 2 ? (m->now > s->oldest ? (long long)(m->now - s->oldest) : 0)
-		    : (long long)s->newest;
+		    : which == 3 ? (long long)s->newest
+		    : m->mb[i].dropped;
 		fprintf(f, "%s{id=\"%s\",name=\"", names[which], m->mb[i].id);
 		label(f, m->mb[i].name);
 		fprintf(f, "\"} %lld\n", v);
@@ -115,7 +125,7 @@ static void probe_families(FILE *f, const struct metrics *m)
 
 int metrics_print(const struct metrics *m, FILE *f)
 {
-	for (int w = 0; w < 4; w++)
+	for (int w = 0; w < 5; w++)
 		mailbox_family(f, m, w);
 	family(f, "msgw_certificate_expiry_timestamp_seconds", "gauge",
 	       "Expiry of each configured certificate file (Unix time).");

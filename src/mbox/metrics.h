@@ -15,6 +15,7 @@ struct metrics {
 		char id[MAILBOX_ID_LEN + 1];
 		char name[MAILBOX_NAME_MAX + 1];
 		struct mailbox_stats s;
+		long long dropped;   /* duplicates not stored (dedup); -1: unknown */
 	} *mb;
 	size_t nmb, capmb;
 	struct {

@@ -67,6 +67,10 @@ sd = json.loads(env.run("msgw-mbox", "show", d.id, "--json").stdout)
 t.is_(sd["duplicates_dropped"], 2, "show --json: 2 duplicates dropped")
 t.like(env.run("msgw-mbox", "show", d.id).stdout.decode(), "dedup:       7d, 2 duplicates dropped",
        "show: the dedup line")
+prom = env.run("msgw-mbox", "status", "--prometheus", check=False).stdout.decode()
+t.like(prom, f'msgw_mailbox_duplicates_dropped_total{{id="{d.id}",name="', "status --prometheus: the counter")
+t.ok(any(l.startswith(f'msgw_mailbox_duplicates_dropped_total{{id="{d.id}"') and l.endswith(" 2")
+         for l in prom.splitlines()), "... counts the 2 duplicates")
 
 # The index: names that are keyed hashes, empty files, nothing else.
 idx = os.path.join(d.dir, "dedup")
