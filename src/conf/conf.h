@@ -28,6 +28,7 @@ struct config {
 	} tls;
 	struct {
 		int max_connections; /* concurrent children under --listen */
+		int max_connections_per_source; /* of those, from one address */
 	} server;
 	struct {
 		int64_t max_message_size;
@@ -43,6 +44,8 @@ struct config {
 		int login_failure_delay; /* milliseconds */
 		int idle_timeout;
 		int max_errors;
+		int login_timeout, session_timeout;  /* seconds */
+		int max_messages;        /* listing limit: the oldest are served */
 	} pop3;
 	struct {
 		int enabled;
@@ -59,6 +62,8 @@ struct config {
 	} acme;
 	struct {
 		int scrypt_log_n;
+		int max_unseals;         /* at once on this host; 0 = number of cores */
+		char *unseal_lock_dir;   /* host-local: the slots' lock files */
 	} crypt;
 	struct {
 		int oldest_warning_hours, oldest_critical_hours;

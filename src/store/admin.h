@@ -46,6 +46,11 @@ int store_mailbox_delete(const struct store *st, const char *id);
 int store_mailbox_reset_password(const struct store *st, const char *id,
 				 char password[STORE_PASSWORD_LEN + 1]);
 /* Open identity.age with the password: EACCES when it is wrong. */
+/* After a successful unseal with pw: when identity.age was sealed at
+ * another work factor than crypt.scrypt_log_n, seal id again at that one,
+ * atomically (see reseal.c). 0 (also when nothing was to do), or -1. */
+int store_identity_refresh(const struct store *st, const struct mailbox *mb,
+			   const struct age_identity *id, const char *pw, size_t plen);
 int store_identity_unseal(const struct store *st, const struct mailbox *mb, const char *password,
 			  size_t plen, struct age_identity *id);
 

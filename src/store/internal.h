@@ -21,6 +21,10 @@
 /* Map an age_err to errno (EIO, EBADMSG, EACCES, ENOMEM, EINVAL) and
  * return -1; AGE_ERR_IO keeps the errno the crypt layer left. */
 int store_age_errno(int age_err);
+/* id sealed with pw at log_n into a new file at path (exclusive create,
+ * fsynced): 0, or -1 with errno and path removed. */
+int store_write_sealed(const char *path, const struct age_identity *id, const char *pw,
+		       size_t plen, int log_n);
 
 /* A fresh unique part "<time>.R<16 hex>P<pid>.<host>" (no ',' ':' '/'). */
 int maildir_unique(char *out, size_t size);

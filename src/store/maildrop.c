@@ -114,6 +114,10 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 		goto fail;
 	if (store_lock_take(&m->lock, m->mb.dir) < 0)
 		goto fail;
+	/* Under the lock, so two sessions never re-seal at once; a failure
+	 * keeps the old file, which still opens. */
+	if (store_identity_refresh(st, &m->mb, &m->id, password, plen) < 0)
+		log_warning("event=identity_reseal mailbox=%s error=\"%s\"", m->mb.id, strerror(errno));
 	if (path_join(tmpdir, sizeof tmpdir, m->mb.dir, "tmp") == 0)
 		maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);
 	if (store_mailbox_files(&m->mb, MAILDROP_MAX, &m->files, &m->n) < 0 || move_new(m) < 0 ||

@@ -184,6 +184,7 @@ class Env:
             "tls.key": self.key,
             "crypt.scrypt_log_n": 10,
             "pop3.login_failure_delay": 200,
+            "crypt.unseal_lock_dir": os.path.join(self.dir, "unseal"),
         }
         settings.update({k.replace("__", "."): v for k, v in conf.items()})
         self.config = os.path.join(self.dir, "msgw.conf")
