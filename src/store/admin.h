@@ -76,6 +76,10 @@ struct store_msgfile {
  * time then name; release with store_msgfiles_free. At most max files
  * (E2BIG past it). */
 int store_mailbox_files(const struct mailbox *mb, size_t max, struct store_msgfile **v, size_t *n);
+/* The same, but past max the oldest max files are kept (by time then
+ * name) and *left_out counts the others; memory stays bounded by max. */
+int store_mailbox_oldest(const struct mailbox *mb, size_t max, struct store_msgfile **v,
+			 size_t *n, size_t *left_out);
 void store_msgfiles_free(struct store_msgfile *v, size_t n);
 
 /* Who holds the maildrop lock of mb: "host pid" into out and 1, or 0

@@ -16,7 +16,6 @@
 #include "util/log.h"
 #include "util/path.h"
 
-#define MAILDROP_MAX 1000000
 #define TMP_CLEAN_LIMIT 1000
 
 struct maildrop {
@@ -102,6 +101,7 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 {
 	struct maildrop *m;
 	char tmpdir[PATH_MAX];
+	size_t left_out = 0;
 	int saved;
 
 	*mp = NULL;
@@ -120,9 +120,14 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 		log_warning("event=identity_reseal mailbox=%s error=\"%s\"", m->mb.id, strerror(errno));
 	if (path_join(tmpdir, sizeof tmpdir, m->mb.dir, "tmp") == 0)
 		maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);
-	if (store_mailbox_files(&m->mb, MAILDROP_MAX, &m->files, &m->n) < 0 || move_new(m) < 0 ||
-	    build_list(m) < 0)
+	if (store_mailbox_oldest(&m->mb, (size_t)st->cfg->pop3.max_messages, &m->files, &m->n,
+				 &left_out) < 0 ||
+	    move_new(m) < 0 || build_list(m) < 0)
 		goto fail;
+	if (left_out > 0)
+		log_warning("event=maildrop_limit mailbox=%s listed=%zu left_out=%zu limit=%d "
+			    "served=oldest",
+			    m->mb.id, m->n, left_out, st->cfg->pop3.max_messages);
 	*mp = m;
 	return 0;
 fail:
