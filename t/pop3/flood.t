@@ -34,28 +34,8 @@ port = start_pop3(env, implicit=True)
 server = env.procs[-1].pid
 
 
-def pss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def family(root):
-    pids = [root]
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == root:
-                        pids.append(int(d))
-            except (OSError, ValueError, IndexError):
-                pass
-    return pids
+    return [root] + child_pids(root)
 
 
 def wrong_login(mbid, results):
@@ -80,7 +60,7 @@ def flood(mbid):
     deadline = time.monotonic() + 180
     while any(th.is_alive() for th in threads) and time.monotonic() < deadline:
         pids = family(server)
-        peak = max(peak, sum(pss_kib(p) for p in pids))
+        peak = max(peak, sum(proc_kib(p, "Pss") for p in pids))
         procs = max(procs, len(pids))
         time.sleep(0.05)
     return results, peak, procs, [th for th in threads if th.is_alive()]
