@@ -253,7 +253,7 @@ def main():
                 qms = statistics.median(r["quit_ms"] for r in res[srv])
                 print(f"{name:8} {transport:9} {srv:8} {med[srv][0]:9.0f} {med[srv][1]:8.1f} {lms:9.1f} {qms:8.1f}")
             print(f"{name:8} {transport:9} ratio msgw/dovecot = {med['msgw'][0] / med['dovecot'][0]:.2f}")
-            whole = {srv: statistics.median(r["login_ms"] + r["retr_ms"] + r["quit_ms"] for r in res[srv])
+            whole = {srv: statistics.median(r["login_ms"] + r["retr_ms"] for r in res[srv])
                      for srv in res}
             print(f"{name:8} {transport:9} archiver session, log-in included: msgw {whole['msgw']:.0f} ms, "
                   f"dovecot {whole['dovecot']:.0f} ms, ratio {whole['dovecot'] / whole['msgw']:.2f}x dovecot")
