@@ -4,7 +4,8 @@
 # log-in, the per-source limit of --listen, the listing limit (the oldest
 # messages are served, the rest wait, the log and msgw-mbox status say
 # so), CAPA after log-in, and the re-seal of an identity made at another
-# work factor (atomic, and the stock age still opens it).
+# work factor (atomic, and the stock age still opens it); msgw-proxy's
+# POP3 front end has the log-in deadline too.
 import json
 import os
 import re
@@ -141,6 +142,25 @@ for _ in range(20):   # the listener reaps the closed session first
 t.like(again or "", "+OK", "once one closes, the address is served again")
 for h in held[1:]:
     h.close()
+
+# 5. msgw-proxy's POP3 front end has the same log-in deadline.
+pport = env.port()
+env.start("msgw-proxy", "pop3", "--implicit-tls", "--foreground", "--listen",
+          f"127.0.0.1:{pport}", port=pport, logname="proxy-pop3")
+c = Raw(pport, env.ca, implicit=True)
+c.line()
+answers = []
+for _ in range(20):
+    r = c.cmd("CAPA")
+    answers.append(r)
+    if r is None or not r.startswith("+OK"):
+        break
+    c.multi()
+    time.sleep(1)
+c.close()
+t.ok(answers[-1] is None or answers[-1].startswith("-ERR"),
+     "msgw-proxy pop3: a client that never logs in is disconnected", answers)
+t.ok(len(answers) < 10, "at the log-in deadline", f"{len(answers)} answers")
 
 sanitizer_clean(t, env)
 t.done()
