@@ -47,17 +47,26 @@ def login(c):
     return c.cmd(f"PASS {pw}")
 
 
+def keep_busy(c, cmd, multi=False):
+    """Send cmd every second without logging in, at most 20 times, until
+    the server stops answering +OK; the answers."""
+    c.line()
+    answers = []
+    for _ in range(20):
+        r = c.cmd(cmd)
+        answers.append(r)
+        if r is None or not r.startswith("+OK"):
+            break
+        if multi:
+            c.multi()
+        time.sleep(1)
+    return answers
+
+
 # 1. The log-in deadline: NOOP every second does not keep the session.
 c = Raw(port, env.ca, implicit=True)
-c.line()
 start = time.monotonic()
-answers = []
-for _ in range(20):
-    r = c.cmd("NOOP")
-    answers.append(r)
-    if r is None or not r.startswith("+OK"):
-        break
-    time.sleep(1)
+answers = keep_busy(c, "NOOP")
 tail = c.line() if answers and answers[-1] is not None else None
 c.close()
 t.ok(answers[-1] is None or answers[-1].startswith("-ERR"),
@@ -148,15 +157,7 @@ pport = env.port()
 env.start("msgw-proxy", "pop3", "--implicit-tls", "--foreground", "--listen",
           f"127.0.0.1:{pport}", port=pport, logname="proxy-pop3")
 c = Raw(pport, env.ca, implicit=True)
-c.line()
-answers = []
-for _ in range(20):
-    r = c.cmd("CAPA")
-    answers.append(r)
-    if r is None or not r.startswith("+OK"):
-        break
-    c.multi()
-    time.sleep(1)
+answers = keep_busy(c, "CAPA", multi=True)
 c.close()
 t.ok(answers[-1] is None or answers[-1].startswith("-ERR"),
      "msgw-proxy pop3: a client that never logs in is disconnected", answers)
