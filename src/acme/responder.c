@@ -8,12 +8,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acme/install.h"
@@ -23,6 +25,7 @@
 #define PREFIX "/.well-known/acme-challenge/"
 #define REQ_MAX 4096
 #define REQ_TIMEOUT_S 5
+#define CONN_MAX 64
 /* The child never outlives a stuck parent by more than this. */
 #define CHILD_LIFETIME_S 900
 
@@ -127,27 +130,11 @@ static void reply(int fd, int code, const char *body)
 	send_all(fd, body, strlen(body));
 }
 
-/* One request: read the head (bounded in size and time), answer, close. */
-static void serve_one(const struct responder *r, int fd)
+/* The answer to one complete request head. */
+static void answer(const struct responder *r, int fd, const char *req)
 {
-	char req[REQ_MAX + 1], path[512];
-	struct timeval tv = { REQ_TIMEOUT_S, 0 };
-	size_t len = 0;
+	char path[512];
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	while (len < REQ_MAX) {
-		ssize_t n = recv(fd, req + len, REQ_MAX - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-			break;
-	}
-	req[len] = '\0';
 	if (sscanf(req, "GET %511s HTTP/1.%*c", path) != 1 && sscanf(req, "HEAD %511s HTTP/1.%*c", path) != 1) {
 		reply(fd, 400, "bad request\n");
 		return;
@@ -164,23 +151,98 @@ static void serve_one(const struct responder *r, int fd)
 	reply(fd, 404, "not found\n");
 }
 
+/* One connection being read: the request head so far and the moment the
+ * whole request must have arrived (however slowly it trickles in). */
+struct hconn {
+	int fd;
+	long long deadline_ms;
+	size_t len;
+	char req[REQ_MAX + 1];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void conn_close(struct hconn *c, size_t *n, size_t i)
+{
+	close(c[i].fd);
+	c[i] = c[--*n];
+}
+
+/* Read what is there; answer once the head is complete (or full).
+ * 1 when the connection is done with. */
+static int conn_read(const struct responder *r, struct hconn *c)
+{
+	ssize_t n = recv(c->fd, c->req + c->len, REQ_MAX - c->len, MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0)
+		return 1;
+	c->len += (size_t)n;
+	c->req[c->len] = '\0';
+	if (c->len < REQ_MAX && !strstr(c->req, "\r\n\r\n") && !strstr(c->req, "\n\n"))
+		return 0;
+	answer(r, c->fd, c->req);
+	return 1;
+}
+
+static void accept_new(int lfd, struct hconn *c, size_t *n)
+{
+	/* Bounded: at most the free places, then the queue waits. */
+	while (*n < CONN_MAX) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct timeval tv = { REQ_TIMEOUT_S, 0 };
+
+		if (fd < 0)
+			return;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		c[*n].fd = fd;
+		c[*n].len = 0;
+		c[*n].deadline_ms = now_ms() + REQ_TIMEOUT_S * 1000LL;
+		(*n)++;
+	}
+}
+
+/* Serves up to CONN_MAX connections at once, each with a deadline for its
+ * whole request, so a slow client never delays the CA's validation. */
 static void child_loop(const struct responder *r, int lfd)
 {
-	struct pollfd p = { lfd, POLLIN, 0 };
+	struct pollfd p[CONN_MAX + 1];
+	struct hconn *c = calloc(CONN_MAX, sizeof *c);
+	size_t n = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	alarm(CHILD_LIFETIME_S);
+	/* accept_new takes connections until none is pending */
+	if (c == NULL || fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0)
+		_exit(1);
 	for (;;) {
-		int n = poll(&p, 1, 1000), fd;
-		if (n < 0 && errno != EINTR)
+		long long now = now_ms(), wait = 1000;
+		int rc;
+
+		p[0] = (struct pollfd){ lfd, n < CONN_MAX ? POLLIN : 0, 0 };
+		for (size_t i = 0; i < n; i++) {
+			p[i + 1] = (struct pollfd){ c[i].fd, POLLIN, 0 };
+			if (c[i].deadline_ms - now < wait)
+				wait = c[i].deadline_ms > now ? c[i].deadline_ms - now : 0;
+		}
+		rc = poll(p, n + 1, (int)wait);
+		if (rc < 0 && errno != EINTR)
 			_exit(1);
-		if (n <= 0)
-			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve_one(r, fd);
-		close(fd);
+		now = now_ms();
+		for (size_t i = n; i-- > 0;) {
+			if (((p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) && conn_read(r, &c[i])) ||
+			    now >= c[i].deadline_ms)
+				conn_close(c, &n, i);
+		}
+		if (rc > 0 && (p[0].revents & POLLIN))
+			accept_new(lfd, c, &n);
 	}
 }
 

@@ -29,6 +29,7 @@ struct config {
 	} tls;
 	struct {
 		int max_connections; /* concurrent children under --listen */
+		int max_connections_per_source; /* of those, from one address */
 	} server;
 	struct {
 		int64_t max_message_size;
@@ -45,6 +46,8 @@ struct config {
 		int idle_timeout;
 		int max_errors;
 		int lock_lease, lock_renew; /* seconds: maildrop lock lease, its renewal */
+		int login_timeout, session_timeout;  /* seconds */
+		int max_messages;        /* listing limit: the oldest are served */
 	} pop3;
 	struct {
 		int enabled;
@@ -62,6 +65,8 @@ struct config {
 	struct {
 		int scrypt_log_n;
 		char *escrow_recipient;  /* "" or age1...: every stored message is also encrypted to it */
+		int max_unseals;         /* at once on this host; 0 = number of cores */
+		char *unseal_lock_dir;   /* host-local: the slots' lock files */
 	} crypt;
 	struct {
 		int oldest_warning_hours, oldest_critical_hours;

@@ -117,5 +117,10 @@ int age_identity_seal(const struct age_identity *id, time_t created, const char 
 		      size_t plen, int log_n, int out_fd);
 int age_identity_unseal(int in_fd, const char *password, size_t plen, int max_log_n,
 			struct age_identity *id);
+/* The scrypt work factor (log2 N) a sealed file was made with, read from
+ * its first stanza with pread (the file offset does not move): 1..63, or
+ * AGE_ERR_HEADER when the file does not start with one scrypt stanza,
+ * AGE_ERR_IO. Says nothing about whether the file is authentic. */
+int age_scrypt_work_factor(int fd);
 
 #endif

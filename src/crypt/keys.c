@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 
 #include "crypt/age-internal.h"
@@ -310,4 +311,31 @@ out:
 	wipe(text, IDENTITY_FILE_MAX + 1);
 	free(text);
 	return rc;
+}
+
+int age_scrypt_work_factor(int fd)
+{
+	static const char intro[] = AGE_INTRO "\n-> scrypt ";
+	char head[160];
+	ssize_t n = pread(fd, head, sizeof head - 1, 0);
+	const char *salt, *sp;
+	int log_n = 0;
+
+	if (n < 0)
+		return AGE_ERR_IO;
+	head[n] = '\0';
+	if (strncmp(head, intro, sizeof intro - 1) != 0)
+		return AGE_ERR_HEADER;
+	salt = head + sizeof intro - 1;
+	if ((sp = strchr(salt, ' ')) == NULL || sp == salt)
+		return AGE_ERR_HEADER;
+	/* Canonical decimal, as the spec requires: no sign, no leading 0. */
+	for (sp++; *sp >= '0' && *sp <= '9' && log_n < 64; sp++) {
+		if (log_n == 0 && *sp == '0')
+			return AGE_ERR_HEADER;
+		log_n = log_n * 10 + (*sp - '0');
+	}
+	if (*sp != '\n' || log_n < 1 || log_n > 63)
+		return AGE_ERR_HEADER;
+	return log_n;
 }

@@ -126,6 +126,12 @@ static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 			json_array_append_new(k->mailboxes, mailbox_json(c, &mbs[i], &s));
 		if (metrics_add_mailbox(&k->m, &mbs[i], &s) < 0)
 			add(k, "mailboxes", CRITICAL, "mailbox %s: %s", mbs[i].id, strerror(errno)), bad++;
+		if (s.messages > (uint64_t)cfg->pop3.max_messages)
+			add(k, "listing_limit", WARNING,
+			    "mailbox %s (%s): %llu messages, above pop3.max_messages %d: a "
+			    "session serves the oldest %d",
+			    mbs[i].id, mbs[i].name, (unsigned long long)s.messages,
+			    cfg->pop3.max_messages, cfg->pop3.max_messages), bad++;
 		if (s.oldest == 0)
 			continue;
 		if (oldest == 0 || s.oldest < oldest)

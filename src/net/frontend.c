@@ -67,6 +67,7 @@ int frontend_main(int argc, char **argv, struct frontend *fe,
 	app_load(&fe->app);
 	so.listen = fe->listen;
 	so.max_children = fe->app.cfg.server.max_connections;
+	so.max_per_source = fe->app.cfg.server.max_connections_per_source;
 	c = serve(&so, run_session, &r);
 	config_free(&fe->app.cfg);
 	return c;

@@ -131,10 +131,12 @@ static int open_listener(const char *spec)
 	return fd;
 }
 
-/* The live children, so shutdown signals exactly them. */
+/* The live children, so shutdown signals exactly them, and the client
+ * address each one serves, for the per-source limit. */
 struct kids {
 	pid_t *pid;
-	int n, max;
+	char (*peer)[64];
+	int n, max, per_source;
 };
 
 static void reap(struct kids *k)
@@ -145,7 +147,9 @@ static void reap(struct kids *k)
 	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
 		for (int i = 0; i < k->n; i++) {
 			if (k->pid[i] == p) {
-				k->pid[i] = k->pid[--k->n];
+				k->n--;
+				k->pid[i] = k->pid[k->n];
+				memcpy(k->peer[i], k->peer[k->n], sizeof k->peer[i]);
 				break;
 			}
 		}
@@ -180,15 +184,72 @@ static void child_start(int lfd, int cfd, const sigset_t *orig, serve_fn fn, voi
 	_exit(fn(&c, arg));
 }
 
+/* Whether one more connection from peer stays within the per-source
+ * limit; logs the refusal when it does not. */
+static int source_allowed(const struct kids *k, const char *peer)
+{
+	int same = 0;
+
+	if (k->per_source <= 0)
+		return 1;
+	for (int i = 0; i < k->n; i++)
+		same += strcmp(k->peer[i], peer) == 0;
+	if (same < k->per_source)
+		return 1;
+	/* fail2ban and operators: one line per refused connection */
+	log_warning("event=refused reason=per_source peer=%s connections=%d limit=%d", peer, same,
+		    k->per_source);
+	return 0;
+}
+
+/* Accept one connection and fork its child; refused connections are
+ * closed at once. */
+static void accept_one(int lfd, struct kids *k, const sigset_t *orig, serve_fn fn, void *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char peer[64];
+	int cfd, port;
+	pid_t pid;
+
+	cfd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
+			log_warning("event=accept error=\"%s\"", strerror(errno));
+		return;
+	}
+	numeric((struct sockaddr *)&ss, len, peer, sizeof peer, &port);
+	if (!source_allowed(k, peer)) {
+		close(cfd);
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_start(lfd, cfd, orig, fn, arg);
+	if (pid < 0) {
+		log_error("event=fork error=\"%s\"", strerror(errno));
+	} else {
+		k->pid[k->n] = pid;
+		memcpy(k->peer[k->n], peer, sizeof k->peer[k->n]);
+		k->n++;
+	}
+	close(cfd);
+}
+
 /* Accept loop: fork per connection, at most max children at once. Signals
  * are blocked except inside pselect, so none is lost between checks. */
-static int accept_loop(int lfd, int max_children, serve_fn fn, void *arg)
+static int accept_loop(int lfd, const struct serve_opts *o, serve_fn fn, void *arg)
 {
 	struct sigaction sa = { 0 };
 	sigset_t block, orig;
-	struct kids k = { calloc((size_t)max_children, sizeof(pid_t)), 0, max_children };
+	int max_children = o->max_children;
+	struct kids k = { calloc((size_t)max_children, sizeof(pid_t)),
+			  calloc((size_t)max_children, sizeof *k.peer), 0, max_children,
+			  o->max_per_source };
 
-	if (k.pid == NULL) {
+	if (k.pid == NULL || k.peer == NULL) {
+		free(k.pid);
+		free(k.peer);
 		log_error("event=start error=\"out of memory\"");
 		return EX_OSERR;
 	}
@@ -203,11 +264,10 @@ static int accept_loop(int lfd, int max_children, serve_fn fn, void *arg)
 	sa.sa_handler = on_chld;
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("event=listening max_children=%d", max_children);
+	log_info("event=listening max_children=%d max_per_source=%d", max_children, k.per_source);
 	while (!got_term) {
 		fd_set rfds;
-		int rc, cfd;
-		pid_t pid;
+		int rc;
 
 		got_chld = 0;
 		reap(&k);
@@ -221,25 +281,13 @@ static int accept_loop(int lfd, int max_children, serve_fn fn, void *arg)
 		}
 		if (rc <= 0 || !FD_ISSET(lfd, &rfds))
 			continue;
-		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
-				log_warning("event=accept error=\"%s\"", strerror(errno));
-			continue;
-		}
-		pid = fork();
-		if (pid == 0)
-			child_start(lfd, cfd, &orig, fn, arg);
-		if (pid < 0)
-			log_error("event=fork error=\"%s\"", strerror(errno));
-		else
-			k.pid[k.n++] = pid;
-		close(cfd);
+		accept_one(lfd, &k, &orig, fn, arg);
 	}
 	close(lfd);
 	log_info("event=shutdown children=%d", k.n);
 	shutdown_children(&k);
 	free(k.pid);
+	free(k.peer);
 	return EX_OK;
 }
 
@@ -252,7 +300,7 @@ int serve(const struct serve_opts *o, serve_fn fn, void *arg)
 	if (o->listen) {
 		if ((lfd = open_listener(o->listen)) < 0)
 			return EX_OSERR;
-		return accept_loop(lfd, o->max_children, fn, arg);
+		return accept_loop(lfd, o, fn, arg);
 	}
 	if (fds && pid && atol(pid) == (long)getpid()) {
 		if (strcmp(fds, "1") != 0) {
@@ -262,7 +310,7 @@ int serve(const struct serve_opts *o, serve_fn fn, void *arg)
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDNAMES");
-		return accept_loop(3, o->max_children, fn, arg);
+		return accept_loop(3, o, fn, arg);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	conn_describe(&c, 0, 1);

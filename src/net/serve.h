@@ -18,6 +18,7 @@ typedef int (*serve_fn)(const struct conn *c, void *arg);
 struct serve_opts {
 	const char *listen;   /* "ADDR:PORT", "[V6ADDR]:PORT", or NULL */
 	int max_children;
+	int max_per_source;   /* of those, from one client address; 0 = no limit */
 };
 
 /* Picks the mode, runs, returns an exit status for main (sysexits). */

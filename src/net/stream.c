@@ -46,6 +46,20 @@ void stream_set_session_limit(struct stream *s, int seconds)
 	s->deadline_ms = stream_now_ms() + (long long)seconds * 1000;
 }
 
+void stream_set_login_limit(struct stream *s, int seconds)
+{
+	s->login_deadline_ms = stream_now_ms() + (long long)seconds * 1000;
+}
+
+void stream_login_done(struct stream *s) { s->login_deadline_ms = 0; }
+
+long long stream_deadline(const struct stream *s)
+{
+	long long a = s->deadline_ms, b = s->login_deadline_ms;
+
+	return a && b ? (a < b ? a : b) : a ? a : b;
+}
+
 void stream_set_error(struct stream *s, enum stream_err e, const char *fmt, ...)
 {
 	va_list ap;
@@ -69,8 +83,10 @@ static int wait_budget(const struct stream *s)
 {
 	long long t = s->timeout_ms > 0 ? s->timeout_ms : 24LL * 3600 * 1000;
 
-	if (s->deadline_ms) {
-		long long left = s->deadline_ms - stream_now_ms();
+	long long end = stream_deadline(s);
+
+	if (end) {
+		long long left = end - stream_now_ms();
 		if (left < t)
 			t = left > 0 ? left : 0;
 	}
@@ -228,6 +244,12 @@ enum line_result stream_getline(struct stream *s, char *line, size_t max, size_t
 	int too_long = 0;
 
 	*len = 0;
+	/* Past a deadline no further line is taken, even one that is
+	 * already buffered: a client cannot outrun the limit by pipelining. */
+	if (wait_budget(s) == 0) {
+		stream_set_error(s, STREAM_TIMEOUT, "session time limit reached");
+		return LINE_ERROR;
+	}
 	for (;;) {
 		unsigned char *start = s->rbuf + s->rpos;
 		size_t avail = s->rlen - s->rpos;

@@ -22,6 +22,7 @@ struct stream {
 	struct tls_conn *tls;      /* NULL while plaintext */
 	int timeout_ms;            /* for each read or write */
 	long long deadline_ms;     /* absolute (monotonic) end of session; 0 = none */
+	long long login_deadline_ms; /* earlier end until the log-in succeeds; 0 = none */
 	enum stream_err err;
 	char errmsg[160];
 	uint64_t bytes_in, bytes_out;
@@ -36,6 +37,12 @@ void stream_set_timeout(struct stream *s, int timeout_ms);
 /* The whole session ends seconds from now, whatever the per-op timeout. */
 void stream_set_session_limit(struct stream *s, int seconds);
 long long stream_now_ms(void);
+/* The session also ends seconds from now unless stream_login_done is
+ * called first: the log-in deadline, however active the client is. */
+void stream_set_login_limit(struct stream *s, int seconds);
+void stream_login_done(struct stream *s);
+/* The earliest deadline in force (monotonic ms), 0 when none. */
+long long stream_deadline(const struct stream *s);
 
 /* One line ending in LF, kept with its terminator, NUL-terminated, at most
  * max-1 bytes. LINE_TOO_LONG: the line was longer; all of it up to and

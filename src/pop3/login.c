@@ -19,6 +19,7 @@
 #include "pop3/pop3.h"
 #include "proxy/handoff.h"
 #include "util/log.h"
+#include "util/slots.h"
 #include "util/wipe.h"
 
 /* How a login name is served. Proxy names (user%server%mailbox) go to the
@@ -36,7 +37,7 @@ static const char decoy_fmt[] =
 	"--- ruE+/srpu1M9pKQo+vEpy7j/Y94PLV+MwOmE6f70ILI\n"
 	"0123456789abcdef0123456789abcdef0123456789abcdef";
 
-static void burn_like_unseal(const struct pop3 *p, const char *pw, size_t plen)
+static void burn_decoy(const struct pop3 *p, const char *pw, size_t plen)
 {
 	struct age_decryptor *d = NULL;
 	int fds[2] = { -1, -1 };
@@ -62,6 +63,53 @@ out:
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
+}
+
+/* crypt.max_unseals: a slot for an unseal (or its decoy), waited for
+ * within the session's deadlines. 0 with a slot or, when the slot
+ * directory is unusable, without one (logged: log-ins go on unbounded);
+ * -1 with errno EAGAIN when none came free in time. */
+static int take_unseal_slot(const struct pop3 *p, struct slot *sl)
+{
+	const struct config *cfg = p->cfg;
+
+	if (slot_take(sl, cfg->crypt.unseal_lock_dir, cfg->crypt.max_unseals,
+		      stream_deadline(&p->s)) == 0)
+		return 0;
+	if (errno == ETIMEDOUT) {
+		log_warning("event=login_busy reason=unseal_slots");
+		errno = EAGAIN;
+		return -1;
+	}
+	log_warning("event=unseal_slots dir=%s error=\"%s\" unbounded=1", cfg->crypt.unseal_lock_dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* maildrop_open under an unseal slot. */
+static int open_maildrop(struct pop3 *p, struct maildrop **md, const char *id, const char *pw,
+			 size_t plen)
+{
+	struct slot sl;
+	int rc, e;
+
+	if (take_unseal_slot(p, &sl) < 0)
+		return -1;
+	rc = maildrop_open(md, &p->store, id, pw, plen);
+	e = errno;
+	slot_release(&sl);
+	errno = e;
+	return rc;
+}
+
+static void burn_like_unseal(const struct pop3 *p, const char *pw, size_t plen)
+{
+	struct slot sl;
+
+	if (take_unseal_slot(p, &sl) < 0)
+		return;   /* the deadline has passed: the session ends */
+	burn_decoy(p, pw, plen);
+	slot_release(&sl);
 }
 
 static void sleep_until(long long when_ms)
@@ -122,22 +170,18 @@ static int proxy_login(struct pop3 *p, const char *name, const char *pw, size_t 
 }
 
 /* Open the maildrop for name with the password; answers the client. */
-static int login(struct pop3 *p, const char *name, const char *pw, size_t plen,
-		 enum proxy_pop3_auth how)
+static int login_mailbox(struct pop3 *p, enum login_route route, const char *name,
+			 const char *id, const char *pw, size_t plen)
 {
 	long long start = stream_now_ms();
-	char id[MAILBOX_ID_LEN + 1];
 	struct maildrop *md = NULL;
 	char tls[96];
-	enum login_route route = route_login(p->cfg, name, id);
 
-	if (route == ROUTE_PROXY)
-		return proxy_login(p, name, pw, plen, how);
 	if (route != ROUTE_MAILBOX) {
 		burn_like_unseal(p, pw, plen);
 		return login_failed(p, name, "unknown", start);
 	}
-	if (maildrop_open(&md, &p->store, id, pw, plen) < 0) {
+	if (open_maildrop(p, &md, id, pw, plen) < 0) {
 		int e = errno;
 
 		switch (e) {
@@ -157,11 +201,24 @@ static int login(struct pop3 *p, const char *name, const char *pw, size_t plen,
 		}
 	}
 	p->md = md;
+	stream_login_done(&p->s);
 	memcpy(p->mailbox, id, sizeof p->mailbox);
 	log_info("event=login mailbox=%s messages=%zu tls=\"%s\"", id, maildrop_count(md),
 		 tls_describe(&p->s, tls, sizeof tls));
 	pop3_enter_state(p, POP3_TRANSACTION);
 	return pop3_ok(p, "Logged in, %zu messages", maildrop_count(md));
+}
+
+/* A log-in: to the proxy, or to a maildrop. */
+static int login(struct pop3 *p, const char *name, const char *pw, size_t plen,
+		 enum proxy_pop3_auth how)
+{
+	char id[MAILBOX_ID_LEN + 1];
+	enum login_route route = route_login(p->cfg, name, id);
+
+	if (route == ROUTE_PROXY)
+		return proxy_login(p, name, pw, plen, how);
+	return login_mailbox(p, route, name, id, pw, plen);
 }
 
 /* RFC 2595 section 4: no credentials over a connection without TLS. The

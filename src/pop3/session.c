@@ -118,7 +118,9 @@ int pop3_err(struct pop3 *p, const char *code, const char *fmt, ...)
 }
 
 /* RFC 2449. USER and SASL only where they can work (after TLS, RFC 2595
- * section 4); STLS only where it can. */
+ * section 4), and then in both states (RFC 2449 section 5: capabilities
+ * of the AUTHORIZATION state are announced in both); STLS only where it
+ * can. */
 static int cmd_capa(struct pop3 *p, char *args)
 {
 	int tls = tls_active(&p->s);
@@ -127,12 +129,10 @@ static int cmd_capa(struct pop3 *p, char *args)
 	if (pop3_ok(p, "Capability list follows") < 0 ||
 	    stream_puts(&p->s, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") < 0)
 		return -1;
-	if (p->state == POP3_AUTHORIZATION) {
-		if (tls && stream_puts(&p->s, "USER\r\nSASL PLAIN\r\n") < 0)
-			return -1;
-		if (!tls && stream_puts(&p->s, "STLS\r\n") < 0)
-			return -1;
-	}
+	if (tls && stream_puts(&p->s, "USER\r\nSASL PLAIN\r\n") < 0)
+		return -1;
+	if (!tls && p->state == POP3_AUTHORIZATION && stream_puts(&p->s, "STLS\r\n") < 0)
+		return -1;
 	return stream_puts(&p->s, "IMPLEMENTATION msgw\r\n.\r\n");
 }
 
@@ -275,7 +275,11 @@ static int read_command(struct pop3 *p)
 			 * say goodbye, briefly, in case the peer is gone. */
 			p->s.err = STREAM_OK;
 			stream_set_timeout(&p->s, 5000);
-			pop3_err(p, NULL, "Idle for too long, closing");
+			if (p->state == POP3_AUTHORIZATION)
+				log_warning("event=login_timeout");
+			pop3_err(p, NULL, "%s, closing",
+				 stream_deadline(&p->s) && stream_deadline(&p->s) <= stream_now_ms()
+					 ? "Time limit reached" : "Idle for too long");
 			stream_flush(&p->s);
 		}
 		return -1;
@@ -325,6 +329,8 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 	p->conn = c;
 	p->state = POP3_AUTHORIZATION;
 	stream_init(&p->s, c->rfd, c->wfd, p->cfg->pop3.idle_timeout * 1000);
+	stream_set_session_limit(&p->s, p->cfg->pop3.session_timeout);
+	stream_set_login_limit(&p->s, p->cfg->pop3.login_timeout);
 	no_delay(c->wfd);
 	log_debug("event=connect local=%s:%d implicit_tls=%d", c->local, c->local_port,
 		  fe->implicit_tls);

@@ -416,6 +416,7 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
 	if (up_login(p, password, plen, how) != 1)
 		goto out;
 	rc = PROXY_FINISHED;
+	stream_login_done(client);
 	stream_set_timeout(client, p->cfg->pop3.idle_timeout * 1000);
 	relay(p);
 out:

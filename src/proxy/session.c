@@ -137,6 +137,7 @@ static int smtp_front(struct front *f)
 
 	stream_set_timeout(&f->s, f->cfg->smtp.command_timeout * 1000);
 	stream_set_session_limit(&f->s, f->cfg->smtp.session_timeout);
+	stream_set_login_limit(&f->s, f->cfg->pop3.login_timeout);
 	if (tls && starttls(f) < 0)
 		return EX_PROTOCOL;
 	stream_printf(&f->s, "220 %s ESMTP msgw recording proxy\r\n", f->cfg->hostname);
@@ -245,6 +246,8 @@ static int pop3_front(struct front *f)
 	char user[FRONT_LINE] = "";
 
 	stream_set_timeout(&f->s, f->cfg->pop3.idle_timeout * 1000);
+	stream_set_session_limit(&f->s, f->cfg->pop3.session_timeout);
+	stream_set_login_limit(&f->s, f->cfg->pop3.login_timeout);
 	if (tls && starttls(f) < 0)
 		return EX_PROTOCOL;
 	stream_puts(&f->s, "+OK msgw recording proxy ready\r\n");

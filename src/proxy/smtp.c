@@ -771,6 +771,7 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 	}
 	log_login(p, "ok", NULL);
 	rc = PROXY_FINISHED;
+	stream_login_done(p->c);
 	relay(p);
 out:
 	commit_wait(p);

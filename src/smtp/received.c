@@ -17,6 +17,12 @@ static const char *with_name(const struct trace_info *t)
 	return names[t->smtputf8 != 0][t->tls != NULL][t->esmtp != 0];
 }
 
+/* RFC 5321 section 4.1.3: an IPv6 address literal is tagged "IPv6:". */
+static const char *addr_tag(const char *peer)
+{
+	return strchr(peer, ':') ? "IPv6:" : "";
+}
+
 int trace_format(char *out, size_t size, const struct trace_info *t)
 {
 	char date[64], rcpt[300] = "", tls[200] = "";
@@ -32,10 +38,11 @@ int trace_format(char *out, size_t size, const struct trace_info *t)
 		return -1;
 	n = snprintf(out, size,
 		     "Return-Path: <%s>\r\n"
-		     "Received: from %s ([%s])\r\n"
+		     "Received: from %s ([%s%s])\r\n"
 		     "\tby %s (msgw) with %s id %s%s%s;\r\n"
 		     "\t%s\r\n",
-		     t->from, t->helo[0] ? t->helo : "unknown", t->peer, t->hostname, with_name(t),
+		     t->from, t->helo[0] ? t->helo : "unknown", addr_tag(t->peer), t->peer,
+		     t->hostname, with_name(t),
 		     t->id, tls, rcpt, date);
 	if (n < 0 || (size_t)n >= size)
 		return -1;

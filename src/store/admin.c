@@ -92,23 +92,7 @@ static void clean_leftovers(const char *root)
 static int write_sealed(const char *path, const struct age_identity *id, const char *password,
 			int log_n)
 {
-	int fd, rc, saved;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	rc = age_identity_seal(id, time(NULL), password, strlen(password), log_n, fd);
-	if (rc != 0)
-		rc = store_age_errno(rc);
-	else if (fsync(fd) < 0)
-		rc = -1;
-	saved = errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -1, saved = errno;
-	if (rc < 0)
-		unlink(path);
-	errno = saved;
-	return rc;
+	return store_write_sealed(path, id, password, strlen(password), log_n);
 }
 
 static int write_pub(const char *path, const struct age_identity *id)

@@ -46,6 +46,11 @@ int store_mailbox_delete(const struct store *st, const char *id);
 int store_mailbox_reset_password(const struct store *st, const char *id,
 				 char password[STORE_PASSWORD_LEN + 1]);
 /* Open identity.age with the password: EACCES when it is wrong. */
+/* After a successful unseal with pw: when identity.age was sealed at
+ * another work factor than crypt.scrypt_log_n, seal id again at that one,
+ * atomically (see reseal.c). 0 (also when nothing was to do), or -1. */
+int store_identity_refresh(const struct store *st, const struct mailbox *mb,
+			   const struct age_identity *id, const char *pw, size_t plen);
 int store_identity_unseal(const struct store *st, const struct mailbox *mb, const char *password,
 			  size_t plen, struct age_identity *id);
 
@@ -72,6 +77,10 @@ struct store_msgfile {
  * time then name; release with store_msgfiles_free. At most max files
  * (E2BIG past it). */
 int store_mailbox_files(const struct mailbox *mb, size_t max, struct store_msgfile **v, size_t *n);
+/* The same, but past max the oldest max files are kept (by time then
+ * name) and *left_out counts the others; memory stays bounded by max. */
+int store_mailbox_oldest(const struct mailbox *mb, size_t max, struct store_msgfile **v,
+			 size_t *n, size_t *left_out);
 void store_msgfiles_free(struct store_msgfile *v, size_t n);
 
 /* The maildrop lock as found on disk (see src/store/lock.c). */

@@ -23,6 +23,10 @@
 /* Map an age_err to errno (EIO, EBADMSG, EACCES, ENOMEM, EINVAL) and
  * return -1; AGE_ERR_IO keeps the errno the crypt layer left. */
 int store_age_errno(int age_err);
+/* id sealed with pw at log_n into a new file at path (exclusive create,
+ * fsynced): 0, or -1 with errno and path removed. */
+int store_write_sealed(const char *path, const struct age_identity *id, const char *pw,
+		       size_t plen, int log_n);
 
 /* This host's name with only [A-Za-z0-9.-] (others become '_'), cut short. */
 #define STORE_HOST_MAX 32

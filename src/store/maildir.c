@@ -212,7 +212,56 @@ int store_mailbox_stats(const struct mailbox *mb, struct mailbox_stats *s)
 struct files {
 	struct store_msgfile *v;
 	size_t n, cap, max;
+	int keep_oldest;      /* past max: keep the oldest max (a heap), count the rest */
+	size_t left_out;
 };
+
+static int files_cmp(const void *a, const void *b);
+
+/* v[0..n) as a max-heap under files_cmp: v[0] is the newest kept. */
+static void sift_down(struct store_msgfile *v, size_t n, size_t i)
+{
+	for (size_t k = 0; k < 64; k++) {   /* a heap of 2^64 is out of reach */
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+
+		if (l < n && files_cmp(&v[l], &v[top]) > 0)
+			top = l;
+		if (r < n && files_cmp(&v[r], &v[top]) > 0)
+			top = r;
+		if (top == i)
+			return;
+		struct store_msgfile t = v[i];
+		v[i] = v[top];
+		v[top] = t;
+		i = top;
+	}
+}
+
+/* The listing is full: name goes in for the newest kept one when it is
+ * older; either way one message is left out. */
+static int files_replace_newest(struct files *f, const char *sub, const char *name)
+{
+	struct store_msgfile m;
+	char *copy;
+
+	memset(&m, 0, sizeof m);
+	if (maildir_parse(name, &m.uidl_len, &m.size, &m.msize, &m.time, &m.sized) < 0)
+		return 0;
+	if (f->left_out++ == 0)    /* the first overflow: make the heap */
+		for (size_t i = f->n / 2; i-- > 0;)
+			sift_down(f->v, f->n, i);
+	snprintf(m.sub, sizeof m.sub, "%s", sub);
+	m.name = (char *)name;
+	if (files_cmp(&m, &f->v[0]) >= 0)
+		return 0;
+	if ((copy = strdup(name)) == NULL)
+		return -1;
+	free(f->v[0].name);
+	m.name = copy;
+	f->v[0] = m;
+	sift_down(f->v, f->n, 0);
+	return 0;
+}
 
 static int files_one(void *arg, const char *sub, const char *name)
 {
@@ -220,6 +269,8 @@ static int files_one(void *arg, const char *sub, const char *name)
 	struct store_msgfile *m;
 
 	if (f->n == f->max) {
+		if (f->keep_oldest)
+			return files_replace_newest(f, sub, name);
 		errno = E2BIG;
 		return -1;
 	}
@@ -259,20 +310,36 @@ void store_msgfiles_free(struct store_msgfile *v, size_t n)
 	free(v);
 }
 
-int store_mailbox_files(const struct mailbox *mb, size_t max, struct store_msgfile **v, size_t *n)
+static int collect(const struct mailbox *mb, struct files *f, struct store_msgfile **v, size_t *n)
 {
-	struct files f = { NULL, 0, 0, max };
 	int saved;
 
-	if (scan(mb, "new", files_one, &f) < 0 || scan(mb, "cur", files_one, &f) < 0) {
+	if (scan(mb, "new", files_one, f) < 0 || scan(mb, "cur", files_one, f) < 0) {
 		saved = errno;
-		store_msgfiles_free(f.v, f.n);
+		store_msgfiles_free(f->v, f->n);
 		errno = saved;
 		return -1;
 	}
-	if (f.n > 1)
-		qsort(f.v, f.n, sizeof *f.v, files_cmp);
-	*v = f.v;
-	*n = f.n;
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof *f->v, files_cmp);
+	*v = f->v;
+	*n = f->n;
 	return 0;
+}
+
+int store_mailbox_oldest(const struct mailbox *mb, size_t max, struct store_msgfile **v,
+			 size_t *n, size_t *left_out)
+{
+	struct files f = { NULL, 0, 0, max, 1, 0 };
+	int rc = collect(mb, &f, v, n);
+
+	*left_out = f.left_out;
+	return rc;
+}
+
+int store_mailbox_files(const struct mailbox *mb, size_t max, struct store_msgfile **v, size_t *n)
+{
+	struct files f = { NULL, 0, 0, max, 0, 0 };
+
+	return collect(mb, &f, v, n);
 }

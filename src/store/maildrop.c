@@ -1,7 +1,9 @@
 /* Retrieval for POP3: the password opens identity.age (one scrypt), the
- * maildrop lock makes the session exclusive, new/ is moved to cur/ as
- * Maildir readers do once they have seen a message, and only messages the
- * client deleted are ever unlinked: a message that does not decrypt stays. */
+ * maildrop lock makes the session exclusive, only messages the client
+ * deleted are ever unlinked (a message that does not decrypt stays), and
+ * at QUIT the listed messages it kept move from new/ to cur/ as Maildir
+ * readers do once they have seen a message. Nothing is renamed at log-in:
+ * an archiver that deletes what it fetched costs no rename at all. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,7 +18,6 @@
 #include "util/log.h"
 #include "util/path.h"
 
-#define MAILDROP_MAX 1000000
 #define TMP_CLEAN_LIMIT 1000
 
 struct maildrop {
@@ -30,7 +31,8 @@ struct maildrop {
 	int msg_fd;         /* the file under the last decryptor handed out */
 };
 
-/* Move every message of new/ to cur/ with an empty info ":2,". */
+/* Move the kept (not deleted) listed messages of new/ to cur/ with an
+ * empty info ":2,". */
 static int move_new(struct maildrop *m)
 {
 	size_t i;
@@ -38,7 +40,7 @@ static int move_new(struct maildrop *m)
 	for (i = 0; i < m->n; i++) {
 		struct store_msgfile *f = &m->files[i];
 		char from[PATH_MAX], to[PATH_MAX], *name;
-		if (strcmp(f->sub, "new") != 0)
+		if (strcmp(f->sub, "new") != 0 || m->msgs[i].deleted)
 			continue;
 		if (path_fmt(from, sizeof from, "%s/new/%s", m->mb.dir, f->name) < 0 ||
 		    path_fmt(to, sizeof to, "%s/cur/%s%s", m->mb.dir, f->name,
@@ -47,8 +49,7 @@ static int move_new(struct maildrop *m)
 		if (rename(from, to) < 0) {
 			if (errno != ENOENT)
 				return -1;
-			f->sized = -1;     /* gone meanwhile: not offered */
-			continue;
+			continue;          /* gone meanwhile */
 		}
 		name = strdup(strrchr(to, '/') + 1);
 		if (name == NULL)
@@ -75,10 +76,6 @@ static int build_list(struct maildrop *m)
 		int printable = f->uidl_len <= STORE_UIDL_MAX;
 		for (size_t k = 0; printable && k < f->uidl_len; k++)
 			printable = f->name[k] > 0x20 && f->name[k] < 0x7f;
-		if (f->sized < 0) {
-			free(f->name);
-			continue;
-		}
 		if (!f->sized || !printable) {
 			char q[128];
 			log_warning("event=maildrop_skip mailbox=%s file=%s reason=name", m->mb.id,
@@ -103,6 +100,7 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 	struct maildrop *m;
 	struct store_lock_opts lo;
 	char tmpdir[PATH_MAX];
+	size_t left_out = 0;
 	int saved;
 
 	*mp = NULL;
@@ -117,11 +115,20 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 	store_lock_opts_from(&lo, st->cfg);
 	if (store_lock_take(&m->lock, m->mb.dir, &lo) < 0)
 		goto fail;
+	/* Under the lock, so two sessions never re-seal at once; a failure
+	 * keeps the old file, which still opens. */
+	if (store_identity_refresh(st, &m->mb, &m->id, password, plen) < 0)
+		log_warning("event=identity_reseal mailbox=%s error=\"%s\"", m->mb.id, strerror(errno));
 	if (path_join(tmpdir, sizeof tmpdir, m->mb.dir, "tmp") == 0)
 		maildir_clean_tmp(tmpdir, STORE_TMP_MAX_AGE, TMP_CLEAN_LIMIT);
-	if (store_mailbox_files(&m->mb, MAILDROP_MAX, &m->files, &m->n) < 0 || move_new(m) < 0 ||
+	if (store_mailbox_oldest(&m->mb, (size_t)st->cfg->pop3.max_messages, &m->files, &m->n,
+				 &left_out) < 0 ||
 	    build_list(m) < 0)
 		goto fail;
+	if (left_out > 0)
+		log_warning("event=maildrop_limit mailbox=%s listed=%zu left_out=%zu limit=%d "
+			    "served=oldest",
+			    m->mb.id, m->n, left_out, st->cfg->pop3.max_messages);
 	*mp = m;
 	return 0;
 fail:
@@ -205,6 +212,11 @@ int maildrop_commit(struct maildrop *m)
 			if (!err)
 				err = errno;
 		}
+	}
+	if (move_new(m) < 0) {
+		rc = -1;
+		if (!err)
+			err = errno;
 	}
 	if (path_join(cur, sizeof cur, m->mb.dir, "cur") < 0 || fsync_dir(cur) < 0) {
 		rc = -1;

@@ -31,7 +31,11 @@ static void test_defaults(void)
 	is_int(c.smtp.max_recipients, 100, "default smtp.max_recipients");
 	is_int(c.pop3.login_failure_delay, 2000, "default pop3.login_failure_delay is 2 s");
 	is_int(c.proxy.enabled, 1, "default proxy.enabled is true");
-	is_int(c.crypt.scrypt_log_n, 16, "default crypt.scrypt_log_n");
+	is_int(c.crypt.scrypt_log_n, 10, "default crypt.scrypt_log_n (generated passwords: 128 bits)");
+	is_int(c.crypt.max_unseals, 0, "default crypt.max_unseals: the number of cores");
+	is_int(c.pop3.login_timeout, 60, "default pop3.login_timeout is 60 s");
+	is_int(c.pop3.max_messages, 1000000, "default pop3.max_messages");
+	is_int(c.server.max_connections_per_source, 16, "default server.max_connections_per_source");
 	is_int(c.acme.challenge_port, 80, "default acme.challenge_port");
 	is_int(c.log_level, LOG_LVL_INFO, "default log_level is info");
 	is_int(c.tls.min_version, 12, "default TLS minimum is 1.2");

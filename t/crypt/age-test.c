@@ -584,9 +584,10 @@ static void test_seal(void)
 	       "unseal with a wrong password: no matching identity");
 	close(fd);
 
-	/* The default work factor, once. */
+	/* The old default work factor, once. */
 	fd = memfd();
 	rc = age_identity_seal(&id, 0, "pw", 2, 16, fd);
+	is_int(age_scrypt_work_factor(fd), 16, "the work factor is read from the stanza");
 	lseek(fd, 0, SEEK_SET);
 	rc = rc ? rc : age_identity_unseal(fd, "pw", 2, AGE_SCRYPT_MAX_LOG_N, &id2);
 	ok(rc == 0 && memcmp(&id, &id2, sizeof id) == 0, "seal and unseal at log N 16");
@@ -644,6 +645,33 @@ static void test_errors(void)
 	free(p);
 }
 
+/* age_scrypt_work_factor reads only canonical headers. */
+static void test_work_factor(void)
+{
+	static const struct {
+		const char *text;
+		int want;
+	} v[] = {
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 10\nX\n", 10 },
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 1\n", 1 },
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 010\n", AGE_ERR_HEADER },
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 0\n", AGE_ERR_HEADER },
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA -3\n", AGE_ERR_HEADER },
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 99999999999\n", AGE_ERR_HEADER },
+		{ "age-encryption.org/v1\n-> scrypt c2FsdHNhbHRzYWx0c2FsdA 12", AGE_ERR_HEADER },
+		{ "age-encryption.org/v1\n-> X25519 abc 12\n", AGE_ERR_HEADER },
+		{ "-> scrypt c2FsdHNhbHRzYWx0c2FsdA 12\n", AGE_ERR_HEADER },
+		{ "", AGE_ERR_HEADER },
+	};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int fd = bytes_fd((const uint8_t *)v[i].text, strlen(v[i].text));
+
+		is_int(age_scrypt_work_factor(fd), v[i].want, "work factor of header %zu", i);
+		close(fd);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -658,6 +686,7 @@ int main(void)
 	test_pipe();
 	test_scrypt();
 	test_seal();
+	test_work_factor();
 	test_errors();
 	return done_testing();
 }

@@ -60,7 +60,8 @@ t.ok(pw not in log and "not-the-password" not in log, "no password in the log")
 t.is_(len(os.listdir(os.path.join(mailbox_dir(env, mbid), "new"))), 3, "messages wait in new/")
 c, r = session()
 t.like(r, "+OK", "USER/PASS with the right password logs in")
-t.is_(len(os.listdir(os.path.join(mailbox_dir(env, mbid), "new"))), 0, "a session moves them to cur/")
+t.is_(len(os.listdir(os.path.join(mailbox_dir(env, mbid), "new"))), 3,
+      "a log-in renames nothing (kept messages move to cur/ at QUIT)")
 c2, r2 = session()
 t.like(r2, "-ERR [IN-USE]", "a second session gets -ERR [IN-USE]")
 c2.close()
@@ -102,6 +103,8 @@ t.like(c.cmd("QUIT"), "+OK", "QUIT")
 c.close()
 time.sleep(0.2)
 t.is_(len(files()), 3, "QUIT removed the deleted message (3 - 1 + 1 new)")
+t.is_([len(os.listdir(os.path.join(mailbox_dir(env, mbid), s))) for s in ("new", "cur")], [1, 2],
+      "QUIT moved the kept messages to cur/; the one that arrived meanwhile stays in new/")
 
 # AUTH PLAIN with a continuation and an authzid equal to the user.
 c = Raw(sport, env.ca, implicit=True)

@@ -121,3 +121,31 @@ def put_message(env, mbid, data, when=None):
     name = f"{unique},S={size},W={crlf_size(data)}"
     os.rename(tmp, os.path.join(d, "new", name))
     return name
+
+
+def proc_kib(pid, field):
+    """A "Field:  N kB" line of /proc/PID/status or smaps_rollup (VmHWM,
+    VmRSS: status; Pss: smaps_rollup), 0 when the process is gone."""
+    name = "smaps_rollup" if field == "Pss" else "status"
+    try:
+        with open(f"/proc/{pid}/{name}") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def child_pids(ppid):
+    """The processes whose parent is ppid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out

@@ -35,7 +35,7 @@ port = env.port()
 env.start("msgw-smtp", "--foreground", "--listen", f"127.0.0.1:{port}", port=port)
 t.ok(send(port, "listen"), "--listen: message stored")
 
-# IPv6: listen on [::1], the peer shows as [::1] in Received:.
+# IPv6: listen on [::1], the peer shows as [IPv6:::1] in Received: (RFC 5321).
 try:
     with socket.socket(socket.AF_INET6) as probe:
         probe.bind(("::1", 0))
@@ -52,7 +52,8 @@ else:
         s.starttls(context=ssl.create_default_context(cafile=env.ca))
         refused = s.sendmail("v6@example.org", [mb.address], b"Subject: v6\r\n\r\nover IPv6\r\n")
     m = mb.last()
-    t.ok(refused == {} and b"([::1])" in m.split(b"\r\n\r\n")[0], "--listen [::1]: stored, peer [::1] in Received:",
+    t.ok(refused == {} and b"([IPv6:::1])" in m.split(b"\r\n\r\n")[0],
+         "--listen [::1]: stored, peer [IPv6:::1] in Received:",
          m[:300])
 
 if shutil.which("systemd-socket-activate") is None:

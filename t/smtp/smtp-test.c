@@ -217,6 +217,10 @@ static void test_trace(void)
 		   strstr(out, "with ESMTP id") && !strstr(out, "for <"),
 	   "null sender, no TLS, several recipients");
 	ok(trace_format(out, 40, &t) < 0, "truncation detected");
+	t.peer = "2001:db8::25";
+	n = trace_format(out, sizeof out, &t);
+	ok(n > 0 && strstr(out, "from unknown ([IPv6:2001:db8::25])") != NULL,
+	   "an IPv6 peer is an RFC 5321 address literal");
 }
 
 static void test_replies(void)
