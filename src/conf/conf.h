@@ -28,6 +28,7 @@ struct config {
 	} tls;
 	struct {
 		int max_connections; /* concurrent children under --listen */
+		int require_privsep; /* refuse to start unseparated (not as root) */
 	} server;
 	struct {
 		int64_t max_message_size;
@@ -65,6 +66,14 @@ struct config {
 		int cert_warning_days, cert_critical_days;
 		int64_t min_free_bytes;
 	} status;
+	struct {                 /* not keys: set by a privilege-separated front end */
+		int on;          /* store access goes through the store helper */
+		int fd;          /* its socket (store/wire.h) */
+	} store_helper;
+	struct {                 /* not keys: tls.cert and tls.key read before privileges drop */
+		char *cert, *key;
+		size_t cert_len, key_len;
+	} tls_preload;
 };
 
 /* Which file to read: explicit (-c) wins, then $MSGW_CONFIG, then default. */

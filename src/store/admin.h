@@ -81,4 +81,13 @@ int store_lock_holder(const struct mailbox *mb, char *out, size_t size);
  * root never leaves files the service user cannot read. No-op otherwise. */
 int store_become_owner(const char *data_dir);
 
+/* Modes of the tree (msgw-store(5), "Who can do what"): the front ends'
+ * parsers may pass through data_dir, mailboxes/ and a mailbox folder
+ * without listing them, and read mailbox.conf and identity.pub; all else
+ * is the store user's alone. */
+#define STORE_MODE_TRAVERSE 0711     /* data_dir, mailboxes/, mailboxes/<id>/ */
+#define STORE_MODE_PUBLIC 0644       /* mailbox.conf, identity.pub */
+#define STORE_MODE_PRIVATE 0600      /* identity.age, messages, locks */
+#define STORE_MODE_MAILDIR 0700      /* tmp/ new/ cur/ */
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store/internal.h"
+#include "store/remote.h"
 #include "util/path.h"
 
 #define TMP_CLEAN_LIMIT 1000
@@ -34,6 +35,7 @@ struct delivery {
 	int last_cr;
 	int prepared;       /* every copy finished and fsynced in tmp/ */
 	int err;            /* errno of the first failure; 0 while healthy */
+	int helper;         /* privilege separation: the store helper's socket, or -1 */
 };
 
 static void copy_discard(struct copy *c)
@@ -54,6 +56,8 @@ static void copy_discard(struct copy *c)
 
 static void delivery_free(struct delivery *d)
 {
+	if (d->helper >= 0)
+		remote_call(d->helper, WIRE_ABORT, 0);
 	for (size_t i = 0; i < d->n; i++)
 		copy_discard(&d->c[i]);
 	free(d->c);
@@ -96,7 +100,6 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 	struct delivery *d;
 	int saved;
 
-	(void)st;
 	*dp = NULL;
 	if (n == 0 || mbs == NULL) {
 		errno = EINVAL;
@@ -107,6 +110,18 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 		free(d);
 		errno = ENOMEM;
 		return -1;
+	}
+	d->helper = -1;
+	if (st->cfg->store_helper.on) {
+		if (remote_delivery_begin(st->cfg->store_helper.fd, mbs, n) < 0) {
+			saved = errno;
+			delivery_free(d);
+			errno = saved;
+			return -1;
+		}
+		d->helper = st->cfg->store_helper.fd;
+		*dp = d;
+		return 0;
 	}
 	for (d->n = 0; d->n < n; d->n++) {
 		struct copy *c = &d->c[d->n];
@@ -144,6 +159,8 @@ int delivery_write(struct delivery *d, const void *p, size_t n)
 		errno = d->err;
 		return -1;
 	}
+	if (d->helper >= 0)
+		return remote_delivery_write(d->helper, p, n) < 0 ? (d->err = errno, -1) : 0;
 	count_crlf(d, p, n);
 	for (size_t i = 0; i < d->n; i++) {
 		rc = age_encrypt_update(d->c[i].enc, p, n);
@@ -197,6 +214,14 @@ int delivery_prepare(struct delivery *d)
 		errno = d->err;
 		return -1;
 	}
+	if (d->helper >= 0) {
+		if (remote_call(d->helper, WIRE_PREPARE, 1) < 0) {
+			d->err = errno;
+			return -1;
+		}
+		d->prepared = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < d->n; i++) {
 		if (copy_finish(&d->c[i], d->wsize) < 0) {
 			d->err = errno;
@@ -207,11 +232,27 @@ int delivery_prepare(struct delivery *d)
 	return 0;
 }
 
+/* The helper renames and fsyncs; without an answer the message is not taken. */
+static int remote_commit(struct delivery *d)
+{
+	int rc = d->err ? (errno = d->err, -1) : remote_call(d->helper, WIRE_COMMIT, 1);
+	int saved = errno;
+
+	if (d->err)
+		remote_call(d->helper, WIRE_ABORT, 0);
+	free(d->c);
+	free(d);
+	errno = saved;
+	return rc;
+}
+
 int delivery_commit(struct delivery *d)
 {
 	size_t i;
 	int saved;
 
+	if (d->helper >= 0)
+		return remote_commit(d);
 	if (delivery_prepare(d) < 0)
 		goto fail;
 	for (i = 0; i < d->n; i++) {

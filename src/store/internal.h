@@ -48,7 +48,8 @@ struct store_lock {
 int store_lock_take(struct store_lock *l, const char *mbdir);
 void store_lock_release(struct store_lock *l);
 
-/* mkdir that accepts an existing directory. */
+/* mkdir that accepts an existing directory; a new one gets
+ * STORE_MODE_TRAVERSE. */
 int store_mkdir(const char *path);
 
 #endif

@@ -5,4 +5,5 @@ src_libmsgw_a_SOURCES += \
 	src/util/fdio.c src/util/fdio.h \
 	src/util/log.c src/util/log.h \
 	src/util/path.c src/util/path.h \
+	src/util/secmem.c src/util/secmem.h \
 	src/util/wipe.h

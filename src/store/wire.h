@@ -1,0 +1,69 @@
+/* The store helper's wire protocol: what an unprivileged front end may ask
+ * the process that owns the store (src/privsep/helper.c), over a
+ * socketpair. A frame is one type byte, a 4-byte big-endian payload length
+ * and the payload; every type has a fixed range of lengths, checked before
+ * the payload is read, so a peer can make the reader hold at most
+ * WIRE_MAX_PAYLOAD bytes. This parser is the trust boundary of privilege
+ * separation: see man/msgw.7, SECURITY. */
+#ifndef MSGW_STORE_WIRE_H
+#define MSGW_STORE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define WIRE_HDR 5
+#define WIRE_MAX_PAYLOAD 65536
+#define WIRE_MAX_RCPT 4096            /* ids in one BEGIN: 64 KiB of ids */
+#define WIRE_MAX_PASSWORD 1024
+#define WIRE_UIDL_MAX 70              /* STORE_UIDL_MAX */
+
+enum wire_type {
+	/* front end -> helper */
+	WIRE_BEGIN = 1,      /* n ids of MAILBOX_ID_LEN bytes; reply STATUS */
+	WIRE_DATA = 2,       /* 1..64 KiB of message; no reply */
+	WIRE_PREPARE = 3,    /* empty; reply STATUS */
+	WIRE_COMMIT = 4,     /* empty; reply STATUS */
+	WIRE_ABORT = 5,      /* empty; no reply */
+	WIRE_LOGIN = 6,      /* id + password; reply LIST* then STATUS */
+	WIRE_OPEN = 7,       /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
+	WIRE_DELE = 8,       /* u32 index; no reply */
+	WIRE_MCOMMIT = 9,    /* empty; reply STATUS */
+	WIRE_MCLOSE = 10,    /* empty; no reply */
+	/* helper -> front end */
+	WIRE_STATUS = 64,    /* u32 errno, 0 for success */
+	WIRE_LIST = 65,      /* entries: u64 size, u8 uidl length, uidl */
+};
+
+struct wire_frame {
+	uint8_t type;
+	uint32_t len;
+	uint8_t p[WIRE_MAX_PAYLOAD];
+};
+
+/* Check a header: 0 and the type and length, or -1 (EPROTO) for an unknown
+ * type or a length outside that type's range. */
+int wire_parse_header(const uint8_t h[WIRE_HDR], uint8_t *type, uint32_t *len);
+
+/* Payload decoders: 0, or -1 with EPROTO. */
+int wire_parse_ids(const uint8_t *p, size_t len, char ids[][MAILBOX_ID_LEN + 1], size_t *n);
+int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
+		     const uint8_t **pw, size_t *plen);
+int wire_parse_open(const uint8_t *p, size_t len, uint32_t *index, uint8_t pub[32]);
+int wire_parse_u32(const uint8_t *p, size_t len, uint32_t *v);
+/* One LIST entry at *off; advances *off. uidl gets a NUL. */
+int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,
+		     char uidl[WIRE_UIDL_MAX + 1]);
+
+/* Send one frame (and, when pass_fd >= 0, that descriptor with it). */
+int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
+	      int pass_fd);
+/* Receive one frame into f; *got_fd (may be NULL: any fd is closed) gets a
+ * passed descriptor or -1. 0, or -1 with errno: EPROTO for a bad frame,
+ * ECONNRESET at end of stream. */
+int wire_recv(int fd, struct wire_frame *f, int *got_fd);
+/* For the front end: wait for STATUS; 0, or -1 with errno = the helper's. */
+int wire_status(int fd, int *got_fd);
+
+#endif
