@@ -25,7 +25,8 @@ struct helper {
 	struct store st;
 	enum privsep_role role;
 	int fd;
-	struct delivery *d;
+	struct delivery *d[WIRE_SLOTS];
+	int failed[WIRE_SLOTS];      /* WIRE_FAILED sent for this delivery */
 	struct maildrop *md;
 	int logins;          /* log-in attempts so far */
 	int md_done;         /* the maildrop was closed: no second log-in */
@@ -44,7 +45,7 @@ static int reply_rc(struct helper *h, int rc)
 	return reply(h, rc < 0 ? (errno ? errno : EIO) : 0);
 }
 
-static int begin(struct helper *h)
+static int begin(struct helper *h, unsigned slot)
 {
 	char (*ids)[MAILBOX_ID_LEN + 1] = malloc(WIRE_MAX_RCPT * sizeof *ids);
 	struct mailbox *mbs = NULL;
@@ -52,7 +53,7 @@ static int begin(struct helper *h)
 	size_t n = 0;
 	int rc = -1;
 
-	if (ids == NULL || wire_parse_ids(h->f->p, h->f->len, ids, &n) < 0)
+	if (ids == NULL || h->d[slot] != NULL || wire_parse_ids(h->f->p + 1, h->f->len - 1, ids, &n) < 0)
 		goto out;
 	rc = 0;
 	mbs = calloc(n, sizeof *mbs);
@@ -68,7 +69,7 @@ static int begin(struct helper *h)
 		}
 		ptrs[i] = &mbs[i];
 	}
-	rc = reply_rc(h, delivery_begin(&h->d, &h->st, ptrs, n));
+	rc = reply_rc(h, delivery_begin(&h->d[slot], &h->st, ptrs, n));
 out:
 	free(ids);
 	free(mbs);
@@ -179,22 +180,47 @@ static int dele(struct helper *h)
 	return maildrop_delete(h->md, i);
 }
 
+static int send_failed(struct helper *h, unsigned slot, int err)
+{
+	uint8_t p[5] = { (uint8_t)slot, (uint8_t)(err >> 24), (uint8_t)(err >> 16), (uint8_t)(err >> 8),
+			 (uint8_t)err };
+
+	return wire_send(h->fd, WIRE_FAILED, p, sizeof p, NULL, 0, -1);
+}
+
+/* A delivery request, in the slot its first byte names. */
+static int deliver(struct helper *h)
+{
+	struct delivery *d;
+	unsigned s;
+
+	if (wire_parse_slot(h->f->p, h->f->len, &s) < 0)
+		return -1;
+	d = h->d[s];
+	if (h->f->type == WIRE_BEGIN) {
+		h->failed[s] = 0;
+		return begin(h, s);
+	}
+	if (d == NULL)
+		return -1;
+	switch (h->f->type) {
+	case WIRE_DATA:
+		if (delivery_write(d, h->f->p + 1, h->f->len - 1) == 0 || h->failed[s])
+			return 0;
+		h->failed[s] = 1;   /* the same error comes again with the commit */
+		return send_failed(h, s, errno ? errno : EIO);
+	case WIRE_PREPARE: return reply_rc(h, delivery_prepare(d));
+	case WIRE_COMMIT: h->d[s] = NULL; return reply_rc(h, delivery_commit(d));
+	default: h->d[s] = NULL; delivery_abort(d); return 0;
+	}
+}
+
 /* One request; -1 refuses it (and ends the helper). */
 static int handle(struct helper *h)
 {
 	switch (h->f->type) {
-	case WIRE_BEGIN: return h->d ? -1 : begin(h);
-	case WIRE_DATA: return h->d ? (delivery_write(h->d, h->f->p, h->f->len), 0) : -1;
-	case WIRE_PREPARE: return h->d ? reply_rc(h, delivery_prepare(h->d)) : -1;
-	case WIRE_COMMIT: {
-		struct delivery *d = h->d;
-		h->d = NULL;
-		return d ? reply_rc(h, delivery_commit(d)) : -1;
-	}
-	case WIRE_ABORT:
-		delivery_abort(h->d);
-		h->d = NULL;
-		return 0;
+	case WIRE_BEGIN: case WIRE_DATA: case WIRE_PREPARE: case WIRE_COMMIT: case WIRE_ABORT:
+		return deliver(h);
 	case WIRE_LOGIN:
 		if (login(h) < 0)
 			return -1;
@@ -239,7 +265,8 @@ int privsep_helper(int fd, const struct config *cfg, enum privsep_role role)
 		}
 		wipe(h.f->p, h.f->len);
 	}
-	delivery_abort(h.d);
+	for (size_t i = 0; i < WIRE_SLOTS; i++)
+		delivery_abort(h.d[i]);
 	maildrop_close(h.md);
 	secmem_free(h.f, sizeof *h.f);
 	return rc;

@@ -36,6 +36,7 @@ struct delivery {
 	int prepared;       /* every copy finished and fsynced in tmp/ */
 	int err;            /* errno of the first failure; 0 while healthy */
 	int helper;         /* privilege separation: the store helper's socket, or -1 */
+	unsigned slot;      /* this delivery's slot there */
 };
 
 static void copy_discard(struct copy *c)
@@ -57,7 +58,7 @@ static void copy_discard(struct copy *c)
 static void delivery_free(struct delivery *d)
 {
 	if (d->helper >= 0)
-		remote_call(d->helper, WIRE_ABORT, 0);
+		remote_delivery_call(d->helper, d->slot, WIRE_ABORT);
 	for (size_t i = 0; i < d->n; i++)
 		copy_discard(&d->c[i]);
 	free(d->c);
@@ -113,7 +114,7 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 	}
 	d->helper = -1;
 	if (st->cfg->store_helper.on) {
-		if (remote_delivery_begin(st->cfg->store_helper.fd, mbs, n) < 0) {
+		if (remote_delivery_begin(st->cfg->store_helper.fd, mbs, n, &d->slot) < 0) {
 			saved = errno;
 			delivery_free(d);
 			errno = saved;
@@ -160,7 +161,7 @@ int delivery_write(struct delivery *d, const void *p, size_t n)
 		return -1;
 	}
 	if (d->helper >= 0)
-		return remote_delivery_write(d->helper, p, n) < 0 ? (d->err = errno, -1) : 0;
+		return remote_delivery_write(d->helper, d->slot, p, n) < 0 ? (d->err = errno, -1) : 0;
 	count_crlf(d, p, n);
 	for (size_t i = 0; i < d->n; i++) {
 		rc = age_encrypt_update(d->c[i].enc, p, n);
@@ -215,7 +216,7 @@ int delivery_prepare(struct delivery *d)
 		return -1;
 	}
 	if (d->helper >= 0) {
-		if (remote_call(d->helper, WIRE_PREPARE, 1) < 0) {
+		if (remote_delivery_call(d->helper, d->slot, WIRE_PREPARE) < 0) {
 			d->err = errno;
 			return -1;
 		}
@@ -235,11 +236,11 @@ int delivery_prepare(struct delivery *d)
 /* The helper renames and fsyncs; without an answer the message is not taken. */
 static int remote_commit(struct delivery *d)
 {
-	int rc = d->err ? (errno = d->err, -1) : remote_call(d->helper, WIRE_COMMIT, 1);
-	int saved = errno;
+	int rc = remote_delivery_call(d->helper, d->slot, d->err ? WIRE_ABORT : WIRE_COMMIT);
+	int saved = d->err ? d->err : errno;
 
 	if (d->err)
-		remote_call(d->helper, WIRE_ABORT, 0);
+		rc = -1;
 	free(d->c);
 	free(d);
 	errno = saved;

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,41 +23,192 @@ static void put32(uint8_t *p, uint32_t v)
 	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
 
-int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n)
+/* The one helper socket of this process and its slots. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned slots_used;
+static int slot_err[WIRE_SLOTS];    /* from WIRE_FAILED */
+
+/* The next frame that is not a WIRE_FAILED (those are noted). Locked. */
+static int next_frame(int fd, struct wire_frame *f, int *got_fd)
+{
+	uint32_t e;
+
+	for (;;) {
+		if (wire_recv(fd, f, got_fd) < 0)
+			return -1;
+		if (f->type != WIRE_FAILED)
+			return 0;
+		if (f->p[0] >= WIRE_SLOTS || wire_parse_u32(f->p + 1, 4, &e) < 0) {
+			errno = EPROTO;
+			return -1;
+		}
+		slot_err[f->p[0]] = e == 0 || e > 4095 ? EIO : (int)e;
+	}
+}
+
+/* STATUS, after any WIRE_FAILED. Locked. */
+static int status_locked(int fd, int *got_fd)
+{
+	struct wire_frame *f = malloc(sizeof *f);
+	uint32_t e;
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	if (got_fd)
+		*got_fd = -1;
+	if (next_frame(fd, f, got_fd) < 0)
+		goto out;
+	if (f->type != WIRE_STATUS || wire_parse_u32(f->p, f->len, &e) < 0)
+		errno = EPROTO;
+	else if (e != 0)
+		errno = e > 4095 ? EIO : (int)e;
+	else
+		rc = 0;
+out:
+	if (rc < 0 && got_fd && *got_fd >= 0) {
+		int saved = errno;
+		close(*got_fd);
+		*got_fd = -1;
+		errno = saved;
+	}
+	free(f);
+	return rc;
+}
+
+/* Note the WIRE_FAILED frames already waiting, without blocking: nothing
+ * else can come unasked. Locked. */
+static int drain_failed(int fd)
+{
+	uint8_t h[WIRE_HDR];
+	struct wire_frame *f = NULL;
+	int rc = 0;
+
+	while (rc == 0 && recv(fd, h, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		if (f == NULL && (f = malloc(sizeof *f)) == NULL)
+			return -1;
+		if (wire_recv(fd, f, NULL) < 0)
+			rc = -1;
+		else if (f->type != WIRE_FAILED || f->p[0] >= WIRE_SLOTS)
+			rc = (errno = EPROTO, -1);
+		else
+			slot_err[f->p[0]] = EIO;
+		if (rc == 0) {
+			uint32_t e;
+			wire_parse_u32(f->p + 1, 4, &e);
+			slot_err[f->p[0]] = e == 0 || e > 4095 ? EIO : (int)e;
+		}
+	}
+	free(f);
+	return rc;
+}
+
+static int send_locked(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
+		       int want_status)
+{
+	int rc;
+
+	pthread_mutex_lock(&lock);
+	rc = wire_send(fd, type, a, alen, b, blen, -1);
+	if (rc == 0 && want_status)
+		rc = status_locked(fd, NULL);
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+static int slot_take(unsigned *slot)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned i = 0; i < WIRE_SLOTS; i++)
+		if (!(slots_used & 1u << i)) {
+			slots_used |= 1u << i;
+			slot_err[i] = 0;
+			*slot = i;
+			rc = 0;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+	if (rc < 0)
+		errno = EAGAIN;
+	return rc;
+}
+
+static void slot_free(unsigned slot)
+{
+	pthread_mutex_lock(&lock);
+	slots_used &= ~(1u << slot);
+	pthread_mutex_unlock(&lock);
+}
+
+int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, unsigned *slot)
 {
 	static const size_t max = WIRE_MAX_RCPT;
-	char ids[WIRE_MAX_RCPT * MAILBOX_ID_LEN];
+	uint8_t s;
+	char *ids;
+	int rc, saved;
 
 	if (n == 0 || mbs == NULL || n > max) {
 		errno = EINVAL;
 		return -1;
 	}
+	if ((ids = malloc(n * MAILBOX_ID_LEN)) == NULL)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		memcpy(ids + i * MAILBOX_ID_LEN, mbs[i]->id, MAILBOX_ID_LEN);
-	if (wire_send(fd, WIRE_BEGIN, ids, n * MAILBOX_ID_LEN, NULL, 0, -1) < 0)
-		return -1;
-	return wire_status(fd, NULL);
+	rc = slot_take(slot);
+	if (rc == 0) {
+		s = (uint8_t)*slot;
+		rc = send_locked(fd, WIRE_BEGIN, &s, 1, ids, n * MAILBOX_ID_LEN, 1);
+		saved = errno;
+		if (rc < 0)
+			slot_free(*slot);
+		errno = saved;
+	}
+	free(ids);
+	return rc;
 }
 
-int remote_delivery_write(int fd, const void *p, size_t n)
+int remote_delivery_write(int fd, unsigned slot, const void *p, size_t n)
 {
 	const char *c = p;
+	uint8_t s = (uint8_t)slot;
 
-	while (n > 0) {
-		size_t k = n < WIRE_MAX_PAYLOAD ? n : WIRE_MAX_PAYLOAD;
-		if (wire_send(fd, WIRE_DATA, c, k, NULL, 0, -1) < 0)
-			return -1;
+	int rc = 0, err;
+
+	pthread_mutex_lock(&lock);
+	while (rc == 0 && n > 0) {
+		size_t k = n < WIRE_MAX_PAYLOAD - 1 ? n : WIRE_MAX_PAYLOAD - 1;
+		rc = drain_failed(fd);
+		if (rc == 0 && (err = slot_err[slot]) != 0) {
+			errno = err;
+			rc = -1;
+		}
+		if (rc == 0)
+			rc = wire_send(fd, WIRE_DATA, &s, 1, c, k, -1);
 		c += k;
 		n -= k;
 	}
-	return 0;
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int remote_delivery_call(int fd, unsigned slot, uint8_t type)
+{
+	uint8_t s = (uint8_t)slot;
+	int rc = send_locked(fd, type, &s, 1, NULL, 0, type != WIRE_ABORT);
+	int saved = errno;
+
+	if (type != WIRE_PREPARE)
+		slot_free(slot);
+	errno = saved;
+	return rc;
 }
 
 int remote_call(int fd, uint8_t type, int want_status)
 {
-	if (wire_send(fd, type, NULL, 0, NULL, 0, -1) < 0)
-		return -1;
-	return want_status ? wire_status(fd, NULL) : 0;
+	return send_locked(fd, type, NULL, 0, NULL, 0, want_status);
 }
 
 struct list {
@@ -99,7 +252,7 @@ static int read_list(int fd, struct list *l)
 	if (f == NULL)
 		return -1;
 	for (;;) {
-		if (wire_recv(fd, f, NULL) < 0)
+		if (next_frame(fd, f, NULL) < 0)
 			goto out;
 		if (f->type != WIRE_LIST)
 			break;
@@ -122,13 +275,17 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
 			  struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1], size_t *n)
 {
 	struct list l = { 0 };
+	int rc;
 
 	if (!mailbox_id_valid(id) || plen == 0 || plen > WIRE_MAX_PASSWORD) {
 		errno = plen == 0 || plen > WIRE_MAX_PASSWORD ? EACCES : ENOENT;
 		return -1;
 	}
 	errno = 0;
-	if (wire_send(fd, WIRE_LOGIN, id, MAILBOX_ID_LEN, pw, plen, -1) < 0 || read_list(fd, &l) < 0) {
+	pthread_mutex_lock(&lock);
+	rc = wire_send(fd, WIRE_LOGIN, id, MAILBOX_ID_LEN, pw, plen, -1) < 0 || read_list(fd, &l) < 0;
+	pthread_mutex_unlock(&lock);
+	if (rc) {
 		int saved = errno ? errno : EPROTO;
 		free(l.msgs);
 		free(l.uidls);
@@ -157,7 +314,10 @@ int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d
 	age_identity_recipient(&eph, &r);
 	put32(req, (uint32_t)i);
 	memcpy(req + 4, r.pub, 32);
-	if (wire_send(fd, WIRE_OPEN, req, sizeof req, NULL, 0, -1) < 0 || wire_status(fd, msg_fd) < 0)
+	pthread_mutex_lock(&lock);
+	rc = wire_send(fd, WIRE_OPEN, req, sizeof req, NULL, 0, -1) < 0 || status_locked(fd, msg_fd) < 0;
+	pthread_mutex_unlock(&lock);
+	if (rc)
 		goto fail;
 	if (*msg_fd < 0) {
 		errno = EPROTO;
@@ -185,7 +345,7 @@ int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n)
 		if (!msgs[i].deleted)
 			continue;
 		put32(idx, (uint32_t)i);
-		if (wire_send(fd, WIRE_DELE, idx, sizeof idx, NULL, 0, -1) < 0)
+		if (send_locked(fd, WIRE_DELE, idx, sizeof idx, NULL, 0, 0) < 0)
 			return -1;
 	}
 	return remote_call(fd, WIRE_MCOMMIT, 1);

@@ -10,10 +10,15 @@
 #include "store/internal.h"
 #include "store/wire.h"
 
-int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n);
+/* A delivery is one of the helper's WIRE_SLOTS: *slot gets it. Requests
+ * are serialised (the proxy commits in a thread of its own). */
+int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, unsigned *slot);
 /* Sends n bytes in frames; errors of the helper come with prepare/commit. */
-int remote_delivery_write(int fd, const void *p, size_t n);
-/* Sends an empty request; with want_status, waits for its STATUS. */
+int remote_delivery_write(int fd, unsigned slot, const void *p, size_t n);
+/* PREPARE and COMMIT wait for the helper's answer; COMMIT and ABORT free
+ * the slot. */
+int remote_delivery_call(int fd, unsigned slot, uint8_t type);
+/* A request without payload or answer (MCLOSE). */
 int remote_call(int fd, uint8_t type, int want_status);
 
 /* Log-in: the message list comes back into the arrays (free them). */

@@ -12,20 +12,23 @@
 #include "util/fdio.h"
 
 struct range {
-	uint32_t min, max, unit;
+	uint32_t min, max, unit, base;    /* (len - base) % unit == 0 */
 };
 
 static int type_range(uint8_t type, struct range *r)
 {
 	switch (type) {
-	case WIRE_BEGIN: *r = (struct range){ MAILBOX_ID_LEN, WIRE_MAX_RCPT * MAILBOX_ID_LEN, MAILBOX_ID_LEN }; return 0;
-	case WIRE_DATA: *r = (struct range){ 1, WIRE_MAX_PAYLOAD, 1 }; return 0;
-	case WIRE_PREPARE: case WIRE_COMMIT: case WIRE_ABORT: case WIRE_MCOMMIT: case WIRE_MCLOSE:
-		*r = (struct range){ 0, 0, 1 }; return 0;
-	case WIRE_LOGIN: *r = (struct range){ MAILBOX_ID_LEN + 1, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD, 1 }; return 0;
-	case WIRE_OPEN: *r = (struct range){ 4 + 32, 4 + 32, 1 }; return 0;
-	case WIRE_DELE: case WIRE_STATUS: *r = (struct range){ 4, 4, 1 }; return 0;
-	case WIRE_LIST: *r = (struct range){ 10, WIRE_MAX_PAYLOAD, 1 }; return 0;
+	case WIRE_BEGIN:
+		*r = (struct range){ 1 + MAILBOX_ID_LEN, 1 + WIRE_MAX_RCPT * MAILBOX_ID_LEN, MAILBOX_ID_LEN, 1 };
+		return 0;
+	case WIRE_DATA: *r = (struct range){ 2, WIRE_MAX_PAYLOAD, 1, 0 }; return 0;
+	case WIRE_PREPARE: case WIRE_COMMIT: case WIRE_ABORT: *r = (struct range){ 1, 1, 1, 0 }; return 0;
+	case WIRE_MCOMMIT: case WIRE_MCLOSE: *r = (struct range){ 0, 0, 1, 0 }; return 0;
+	case WIRE_LOGIN: *r = (struct range){ MAILBOX_ID_LEN + 1, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD, 1, 0 }; return 0;
+	case WIRE_OPEN: *r = (struct range){ 4 + 32, 4 + 32, 1, 0 }; return 0;
+	case WIRE_DELE: case WIRE_STATUS: *r = (struct range){ 4, 4, 1, 0 }; return 0;
+	case WIRE_FAILED: *r = (struct range){ 5, 5, 1, 0 }; return 0;
+	case WIRE_LIST: *r = (struct range){ 10, WIRE_MAX_PAYLOAD, 1, 0 }; return 0;
 	default: return -1;
 	}
 }
@@ -47,8 +50,16 @@ int wire_parse_header(const uint8_t h[WIRE_HDR], uint8_t *type, uint32_t *len)
 
 	*type = h[0];
 	*len = get32(h + 1);
-	if (type_range(*type, &r) < 0 || *len < r.min || *len > r.max || *len % r.unit != 0)
+	if (type_range(*type, &r) < 0 || *len < r.min || *len > r.max || (*len - r.base) % r.unit != 0)
 		return proto();
+	return 0;
+}
+
+int wire_parse_slot(const uint8_t *p, size_t len, unsigned *slot)
+{
+	if (len < 1 || p[0] >= WIRE_SLOTS)
+		return proto();
+	*slot = p[0];
 	return 0;
 }
 

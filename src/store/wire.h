@@ -15,17 +15,19 @@
 
 #define WIRE_HDR 5
 #define WIRE_MAX_PAYLOAD 65536
-#define WIRE_MAX_RCPT 4096            /* ids in one BEGIN: 64 KiB of ids */
+#define WIRE_MAX_RCPT 4095            /* ids in one BEGIN: under 64 KiB */
+#define WIRE_SLOTS 4                  /* deliveries open at once (the proxy commits
+				       * one while the next message arrives) */
 #define WIRE_MAX_PASSWORD 1024
 #define WIRE_UIDL_MAX 70              /* STORE_UIDL_MAX */
 
 enum wire_type {
-	/* front end -> helper */
-	WIRE_BEGIN = 1,      /* n ids of MAILBOX_ID_LEN bytes; reply STATUS */
-	WIRE_DATA = 2,       /* 1..64 KiB of message; no reply */
-	WIRE_PREPARE = 3,    /* empty; reply STATUS */
-	WIRE_COMMIT = 4,     /* empty; reply STATUS */
-	WIRE_ABORT = 5,      /* empty; no reply */
+	/* front end -> helper; a delivery's frames start with its slot byte */
+	WIRE_BEGIN = 1,      /* slot, n ids of MAILBOX_ID_LEN bytes; reply STATUS */
+	WIRE_DATA = 2,       /* slot, 1..64 KiB - 1 of message; no reply */
+	WIRE_PREPARE = 3,    /* slot; reply STATUS */
+	WIRE_COMMIT = 4,     /* slot; reply STATUS */
+	WIRE_ABORT = 5,      /* slot; no reply */
 	WIRE_LOGIN = 6,      /* id + password; reply LIST* then STATUS */
 	WIRE_OPEN = 7,       /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
 	WIRE_DELE = 8,       /* u32 index; no reply */
@@ -34,6 +36,8 @@ enum wire_type {
 	/* helper -> front end */
 	WIRE_STATUS = 64,    /* u32 errno, 0 for success */
 	WIRE_LIST = 65,      /* entries: u64 size, u8 uidl length, uidl */
+	WIRE_FAILED = 66,    /* slot, u32 errno: a delivery's first failed write,
+			      * unasked, so the sender can stop early */
 };
 
 struct wire_frame {
@@ -47,6 +51,9 @@ struct wire_frame {
 int wire_parse_header(const uint8_t h[WIRE_HDR], uint8_t *type, uint32_t *len);
 
 /* Payload decoders: 0, or -1 with EPROTO. */
+/* The slot byte of a delivery frame (< WIRE_SLOTS). */
+int wire_parse_slot(const uint8_t *p, size_t len, unsigned *slot);
+/* The ids of a BEGIN, after its slot byte. */
 int wire_parse_ids(const uint8_t *p, size_t len, char ids[][MAILBOX_ID_LEN + 1], size_t *n);
 int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
 		     const uint8_t **pw, size_t *plen);

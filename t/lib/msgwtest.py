@@ -204,6 +204,15 @@ def store_dir(path):
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
+def store_mount_opts():
+    """tmpfs options that give a mount over part of the tree to the store
+    user, as the rest of the tree is."""
+    if not ensure_users():
+        return ""
+    uid, gid = user_ids(STORE_USER)
+    return f",uid={uid},gid={gid}"
+
+
 def user_ids(name):
     import pwd
     pw = pwd.getpwnam(name)
@@ -257,6 +266,13 @@ class Env:
 
     def port(self):
         return free_port()
+
+    def owned_dir(self, name):
+        """A directory msgw-mbox may write after it became the store user
+        (an export destination)."""
+        path = os.path.join(self.dir, name)
+        store_dir(path)
+        return path
 
     def cmd(self, name, *args):
         argv = [prog(name), "-c", self.config, *args]
