@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "privsep/privsep.h"
+#include "proxy/proxy.h"
 #include "store/wire.h"
 #include "util/log.h"
 #include "util/secmem.h"
@@ -215,6 +216,23 @@ static int deliver(struct helper *h)
 	}
 }
 
+/* The POP3 proxy's index of upstream messages already recorded. */
+static int seen(struct helper *h)
+{
+	char id[MAILBOX_ID_LEN + 1], key[WIRE_SEEN_KEY + 1];
+	struct mailbox mb;
+	int rc;
+
+	if (h->role != PRIVSEP_POP3 || wire_parse_seen(h->f->p, h->f->len, id, key) < 0)
+		return -1;
+	if (store_mailbox_load(&h->st, id, &mb) < 0)
+		return reply_rc(h, -1);
+	if (h->f->type == WIRE_SEEN_ADD)
+		return reply_rc(h, seen_file_add(mb.dir, key));
+	rc = seen_file_has(mb.dir, key);
+	return rc < 0 ? reply_rc(h, -1) : reply(h, rc ? 0 : ENOENT);
+}
+
 /* One request; -1 refuses it (and ends the helper). */
 static int handle(struct helper *h)
 {
@@ -226,6 +244,7 @@ static int handle(struct helper *h)
 			return -1;
 		return h->md ? send_list(h) : 0;
 	case WIRE_OPEN: return open_message(h);
+	case WIRE_SEEN_HAS: case WIRE_SEEN_ADD: return seen(h);
 	case WIRE_DELE: return dele(h);
 	case WIRE_MCOMMIT: return h->md ? reply_rc(h, maildrop_commit(h->md)) : -1;
 	case WIRE_MCLOSE:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/helper.h"
 #include "store/remote.h"
 #include "store/wire.h"
 #include "util/wipe.h"
@@ -349,4 +350,19 @@ int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n)
 			return -1;
 	}
 	return remote_call(fd, WIRE_MCOMMIT, 1);
+}
+
+int store_helper_seen(const struct store *st, const char *id, const char *key, int add)
+{
+	int rc;
+
+	if (!st->cfg->store_helper.on || !mailbox_id_valid(id) || strlen(key) != WIRE_SEEN_KEY) {
+		errno = EINVAL;
+		return -1;
+	}
+	rc = send_locked(st->cfg->store_helper.fd, add ? WIRE_SEEN_ADD : WIRE_SEEN_HAS, id,
+			 MAILBOX_ID_LEN, key, WIRE_SEEN_KEY, 1);
+	if (rc < 0 && !add && errno == ENOENT)
+		return 0;
+	return rc < 0 ? -1 : add ? 0 : 1;
 }

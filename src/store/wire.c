@@ -27,6 +27,9 @@ static int type_range(uint8_t type, struct range *r)
 	case WIRE_LOGIN: *r = (struct range){ MAILBOX_ID_LEN + 1, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD, 1, 0 }; return 0;
 	case WIRE_OPEN: *r = (struct range){ 4 + 32, 4 + 32, 1, 0 }; return 0;
 	case WIRE_DELE: case WIRE_STATUS: *r = (struct range){ 4, 4, 1, 0 }; return 0;
+	case WIRE_SEEN_HAS: case WIRE_SEEN_ADD:
+		*r = (struct range){ MAILBOX_ID_LEN + WIRE_SEEN_KEY, MAILBOX_ID_LEN + WIRE_SEEN_KEY, 1, 0 };
+		return 0;
 	case WIRE_FAILED: *r = (struct range){ 5, 5, 1, 0 }; return 0;
 	case WIRE_LIST: *r = (struct range){ 10, WIRE_MAX_PAYLOAD, 1, 0 }; return 0;
 	default: return -1;
@@ -89,6 +92,20 @@ int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
 		return proto();
 	*pw = p + MAILBOX_ID_LEN;
 	*plen = len - MAILBOX_ID_LEN;
+	return 0;
+}
+
+int wire_parse_seen(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
+		    char key[WIRE_SEEN_KEY + 1])
+{
+	if (len != MAILBOX_ID_LEN + WIRE_SEEN_KEY)
+		return proto();
+	memcpy(id, p, MAILBOX_ID_LEN);
+	id[MAILBOX_ID_LEN] = '\0';
+	memcpy(key, p + MAILBOX_ID_LEN, WIRE_SEEN_KEY);
+	key[WIRE_SEEN_KEY] = '\0';
+	if (!mailbox_id_valid(id) || strspn(key, "0123456789abcdef") != WIRE_SEEN_KEY)
+		return proto();
 	return 0;
 }
 

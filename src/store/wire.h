@@ -19,6 +19,7 @@
 #define WIRE_SLOTS 4                  /* deliveries open at once (the proxy commits
 				       * one while the next message arrives) */
 #define WIRE_MAX_PASSWORD 1024
+#define WIRE_SEEN_KEY 32              /* SEEN_KEY_LEN */
 #define WIRE_UIDL_MAX 70              /* STORE_UIDL_MAX */
 
 enum wire_type {
@@ -33,6 +34,9 @@ enum wire_type {
 	WIRE_DELE = 8,       /* u32 index; no reply */
 	WIRE_MCOMMIT = 9,    /* empty; reply STATUS */
 	WIRE_MCLOSE = 10,    /* empty; no reply */
+	WIRE_SEEN_HAS = 11,  /* id + 32-byte key of the proxy's seen index; STATUS:
+			      * 0 seen, ENOENT not */
+	WIRE_SEEN_ADD = 12,  /* id + key; reply STATUS */
 	/* helper -> front end */
 	WIRE_STATUS = 64,    /* u32 errno, 0 for success */
 	WIRE_LIST = 65,      /* entries: u64 size, u8 uidl length, uidl */
@@ -57,6 +61,9 @@ int wire_parse_slot(const uint8_t *p, size_t len, unsigned *slot);
 int wire_parse_ids(const uint8_t *p, size_t len, char ids[][MAILBOX_ID_LEN + 1], size_t *n);
 int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
 		     const uint8_t **pw, size_t *plen);
+/* id and key of a SEEN_HAS / SEEN_ADD (key: 32 lowercase hex digits). */
+int wire_parse_seen(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
+		    char key[WIRE_SEEN_KEY + 1]);
 int wire_parse_open(const uint8_t *p, size_t len, uint32_t *index, uint8_t pub[32]);
 int wire_parse_u32(const uint8_t *p, size_t len, uint32_t *v);
 /* One LIST entry at *off; advances *off. uidl gets a NUL. */
