@@ -229,7 +229,7 @@ static int recv_header(int fd, uint8_t h[WIRE_HDR], int *got_fd)
 			close(passed);
 	}
 	if ((size_t)n < WIRE_HDR && fd_read_full(fd, h + n, WIRE_HDR - (size_t)n) != (ssize_t)(WIRE_HDR - (size_t)n)) {
-		errno = ECONNRESET;
+		errno = EPROTO;    /* cut short */
 		return -1;
 	}
 	return 0;
@@ -247,7 +247,7 @@ int wire_recv(int fd, struct wire_frame *f, int *got_fd)
 	n = fd_read_full(fd, f->p, f->len);
 	if (n != (ssize_t)f->len) {
 		if (n >= 0)
-			errno = ECONNRESET;
+			errno = EPROTO;   /* cut short */
 		goto fail;
 	}
 	return 0;

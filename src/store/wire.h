@@ -74,8 +74,8 @@ int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,
 int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
 	      int pass_fd);
 /* Receive one frame into f; *got_fd (may be NULL: any fd is closed) gets a
- * passed descriptor or -1. 0, or -1 with errno: EPROTO for a bad frame,
- * ECONNRESET at end of stream. */
+ * passed descriptor or -1. 0, or -1 with errno: EPROTO for a bad frame or
+ * one cut short, ECONNRESET at the end of the stream between frames. */
 int wire_recv(int fd, struct wire_frame *f, int *got_fd);
 /* For the front end: wait for STATUS; 0, or -1 with errno = the helper's. */
 int wire_status(int fd, int *got_fd);
