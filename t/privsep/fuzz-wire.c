@@ -20,18 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/msgw-fuzz-wire-XXXXXX";
-	static int made;
+	/* An empty store: nothing there to find, nothing made. */
+	static char dir[] = "/nonexistent/msgw-fuzz-wire";
 	struct config cfg;
 	int sv[2], buf = 4 * FUZZ_MAX;
 
 	if (size < 1 || size > FUZZ_MAX)
 		return 0;
-	if (!made) {
-		if (mkdtemp(dir) == NULL)
-			abort();
-		made = 1;
-	}
 	memset(&cfg, 0, sizeof cfg);
 	cfg.data_dir = dir;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
