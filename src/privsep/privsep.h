@@ -9,8 +9,9 @@
 
 #include "conf/conf.h"
 #include "net/serve.h"
+#include "store/admin.h"
 
-#define PRIVSEP_STORE_USER "msgw"
+#define PRIVSEP_STORE_USER STORE_USER_NAME
 #define PRIVSEP_SMTP_USER "msgw-smtp"
 #define PRIVSEP_POP3_USER "msgw-pop3"
 

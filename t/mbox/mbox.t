@@ -234,6 +234,14 @@ rc, st, err = mbox_json("status")
 t.ok(rc == 0 and st and st["status"] == "ok" and {c["check"] for c in st["checks"]} >=
      {"config", "data_dir", "free_space", "mailboxes", "certificate"}, "status --json: every check reported", err)
 t.ok(st and all(set(o) == KEYS for o in st["mailboxes"]), "status --json: mailbox objects")
+t.ok(st and any(c["check"] == "permissions" and c["status"] == "ok" for c in st["checks"]),
+     "status --json: owners and modes as documented", st)
+age_path = os.path.join(env.data_dir, "mailboxes", a["id"], "identity.age")
+os.chmod(age_path, 0o644)
+rc, out, err = mbox("status")
+t.ok(rc == 1 and out.startswith("MSGW WARNING") and "identity.age: mode 0644, want 0600" in out,
+     "status: identity.age readable by others is a warning naming the file", out)
+os.chmod(age_path, 0o600)
 place(a["id"], b"old\n", now - 30 * 3600)
 rc, out, err = mbox("status")
 t.ok(rc == 1 and out.startswith("MSGW WARNING") and a["id"] in out, "status: a 30 h old message is a warning (exit 1)", out)
