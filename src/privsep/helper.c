@@ -212,7 +212,7 @@ static int deliver(struct helper *h)
 		return send_failed(h, s, errno ? errno : EIO);
 	case WIRE_PREPARE: return reply_rc(h, delivery_prepare(d));
 	case WIRE_COMMIT: h->d[s] = NULL; return reply_rc(h, delivery_commit(d));
-	default: h->d[s] = NULL; delivery_abort(d); return 0;
+	default: h->d[s] = NULL; delivery_abort(d); return reply(h, 0);
 	}
 }
 

@@ -23,7 +23,11 @@
 
 int privsep_drop(uid_t uid, gid_t gid)
 {
-	if (uid == 0 || setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+	if (uid == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 		return -1;
 	if (setuid(0) == 0 || getuid() != uid || geteuid() != uid || getegid() != gid) {
 		errno = EPERM;
@@ -126,8 +130,14 @@ int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn 
 	if (tls_server_preload(cfg) < 0)
 		log_warning("event=tls_preload cert=%s key=%s error=\"%s\"", cfg->tls.cert, cfg->tls.key,
 			    strerror(errno));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || (pid = fork()) < 0) {
-		log_error("event=privsep error=\"%s\"", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_error("event=privsep error=\"socketpair: %s\"", strerror(errno));
+		return EX_OSERR;
+	}
+	if ((pid = fork()) < 0) {
+		log_error("event=privsep error=\"fork: %s\"", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return EX_OSERR;
 	}
 	if (pid == 0) {

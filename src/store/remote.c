@@ -29,21 +29,28 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned slots_used;
 static int slot_err[WIRE_SLOTS];    /* from WIRE_FAILED */
 
+/* A WIRE_FAILED (its length is fixed by wire_parse_header). Locked. */
+static void note_failed(const struct wire_frame *f)
+{
+	uint32_t e = 0;
+
+	wire_parse_u32(f->p + 1, 4, &e);
+	slot_err[f->p[0]] = e == 0 || e > 4095 ? EIO : (int)e;
+}
+
 /* The next frame that is not a WIRE_FAILED (those are noted). Locked. */
 static int next_frame(int fd, struct wire_frame *f, int *got_fd)
 {
-	uint32_t e;
-
 	for (;;) {
 		if (wire_recv(fd, f, got_fd) < 0)
 			return -1;
 		if (f->type != WIRE_FAILED)
 			return 0;
-		if (f->p[0] >= WIRE_SLOTS || wire_parse_u32(f->p + 1, 4, &e) < 0) {
+		if (f->p[0] >= WIRE_SLOTS) {
 			errno = EPROTO;
 			return -1;
 		}
-		slot_err[f->p[0]] = e == 0 || e > 4095 ? EIO : (int)e;
+		note_failed(f);
 	}
 }
 
@@ -93,12 +100,7 @@ static int drain_failed(int fd)
 		else if (f->type != WIRE_FAILED || f->p[0] >= WIRE_SLOTS)
 			rc = (errno = EPROTO, -1);
 		else
-			slot_err[f->p[0]] = EIO;
-		if (rc == 0) {
-			uint32_t e;
-			wire_parse_u32(f->p + 1, 4, &e);
-			slot_err[f->p[0]] = e == 0 || e > 4095 ? EIO : (int)e;
-		}
+			note_failed(f);
 	}
 	free(f);
 	return rc;
@@ -198,7 +200,7 @@ int remote_delivery_write(int fd, unsigned slot, const void *p, size_t n)
 int remote_delivery_call(int fd, unsigned slot, uint8_t type)
 {
 	uint8_t s = (uint8_t)slot;
-	int rc = send_locked(fd, type, &s, 1, NULL, 0, type != WIRE_ABORT);
+	int rc = send_locked(fd, type, &s, 1, NULL, 0, 1);
 	int saved = errno;
 
 	if (type != WIRE_PREPARE)

@@ -15,8 +15,8 @@
 int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, unsigned *slot);
 /* Sends n bytes in frames; errors of the helper come with prepare/commit. */
 int remote_delivery_write(int fd, unsigned slot, const void *p, size_t n);
-/* PREPARE and COMMIT wait for the helper's answer; COMMIT and ABORT free
- * the slot. */
+/* PREPARE, COMMIT and ABORT wait for the helper's answer (after an ABORT
+ * nothing of the message is left in tmp/); COMMIT and ABORT free the slot. */
 int remote_delivery_call(int fd, unsigned slot, uint8_t type);
 /* A request without payload or answer (MCLOSE). */
 int remote_call(int fd, uint8_t type, int want_status);

@@ -28,7 +28,7 @@ enum wire_type {
 	WIRE_DATA = 2,       /* slot, 1..64 KiB - 1 of message; no reply */
 	WIRE_PREPARE = 3,    /* slot; reply STATUS */
 	WIRE_COMMIT = 4,     /* slot; reply STATUS */
-	WIRE_ABORT = 5,      /* slot; no reply */
+	WIRE_ABORT = 5,      /* slot; reply STATUS once the tmp/ files are gone */
 	WIRE_LOGIN = 6,      /* id + password; reply LIST* then STATUS */
 	WIRE_OPEN = 7,       /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
 	WIRE_DELE = 8,       /* u32 index; no reply */
