@@ -253,7 +253,7 @@ static int handle(struct helper *h)
 		maildrop_close(h->md);
 		h->md = NULL;
 		h->md_done = 1;
-		return 0;
+		return reply(h, 0);
 	default: return -1;
 	}
 }

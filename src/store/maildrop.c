@@ -235,7 +235,7 @@ void maildrop_close(struct maildrop *m)
 	if (m->msg_fd >= 0)
 		close(m->msg_fd);
 	if (m->helper >= 0)
-		remote_call(m->helper, WIRE_MCLOSE, 0);
+		remote_call(m->helper, WIRE_MCLOSE, 1);
 	store_lock_release(&m->lock);
 	age_identity_wipe(&m->id);
 	if (m->files != NULL)

@@ -18,7 +18,8 @@ int remote_delivery_write(int fd, unsigned slot, const void *p, size_t n);
 /* PREPARE, COMMIT and ABORT wait for the helper's answer (after an ABORT
  * nothing of the message is left in tmp/); COMMIT and ABORT free the slot. */
 int remote_delivery_call(int fd, unsigned slot, uint8_t type);
-/* A request without payload or answer (MCLOSE). */
+/* A request without payload (MCLOSE, MCOMMIT); with want_status, waits for
+ * its answer. */
 int remote_call(int fd, uint8_t type, int want_status);
 
 /* Log-in: the message list comes back into the arrays (free them). */

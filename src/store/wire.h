@@ -33,7 +33,7 @@ enum wire_type {
 	WIRE_OPEN = 7,       /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
 	WIRE_DELE = 8,       /* u32 index; no reply */
 	WIRE_MCOMMIT = 9,    /* empty; reply STATUS */
-	WIRE_MCLOSE = 10,    /* empty; no reply */
+	WIRE_MCLOSE = 10,    /* empty; reply STATUS once the maildrop lock is released */
 	WIRE_SEEN_HAS = 11,  /* id + 32-byte key of the proxy's seen index; STATUS:
 			      * 0 seen, ENOENT not */
 	WIRE_SEEN_ADD = 12,  /* id + key; reply STATUS */
