@@ -27,16 +27,17 @@ struct helper {
 	enum privsep_role role;
 	int fd;
 	struct delivery *d[WIRE_SLOTS];
-	int failed[WIRE_SLOTS];      /* WIRE_FAILED sent for this delivery */
+	int failed[WIRE_SLOTS]; /* WIRE_FAILED sent for this delivery */
 	struct maildrop *md;
-	int logins;          /* log-in attempts so far */
-	int md_done;         /* the maildrop was closed: no second log-in */
+	int logins;  /* log-in attempts so far */
+	int md_done; /* the maildrop was closed: no second log-in */
 	struct wire_frame *f;
 };
 
 static int reply(struct helper *h, int err)
 {
-	uint8_t p[4] = { (uint8_t)(err >> 24), (uint8_t)(err >> 16), (uint8_t)(err >> 8), (uint8_t)err };
+	uint8_t p[4] = {(uint8_t)(err >> 24), (uint8_t)(err >> 16), (uint8_t)(err >> 8),
+	                (uint8_t)err};
 
 	return wire_send(h->fd, WIRE_STATUS, p, sizeof p, NULL, 0, -1);
 }
@@ -48,13 +49,14 @@ static int reply_rc(struct helper *h, int rc)
 
 static int begin(struct helper *h, unsigned slot)
 {
-	char (*ids)[MAILBOX_ID_LEN + 1] = malloc(WIRE_MAX_RCPT * sizeof *ids);
+	char(*ids)[MAILBOX_ID_LEN + 1] = malloc(WIRE_MAX_RCPT * sizeof *ids);
 	struct mailbox *mbs = NULL;
 	const struct mailbox **ptrs = NULL;
 	size_t n = 0;
 	int rc = -1;
 
-	if (ids == NULL || h->d[slot] != NULL || wire_parse_ids(h->f->p + 1, h->f->len - 1, ids, &n) < 0)
+	if (ids == NULL || h->d[slot] != NULL ||
+	    wire_parse_ids(h->f->p + 1, h->f->len - 1, ids, &n) < 0)
 		goto out;
 	rc = 0;
 	mbs = calloc(n, sizeof *mbs);
@@ -84,7 +86,8 @@ static int login(struct helper *h)
 	const uint8_t *pw;
 	size_t plen;
 
-	if (h->role != PRIVSEP_POP3 || h->md != NULL || h->md_done || h->logins >= HELPER_MAX_LOGINS ||
+	if (h->role != PRIVSEP_POP3 || h->md != NULL || h->md_done ||
+	    h->logins >= HELPER_MAX_LOGINS ||
 	    wire_parse_login(h->f->p, h->f->len, id, &pw, &plen) < 0)
 		return -1;
 	h->logins++;
@@ -183,8 +186,8 @@ static int dele(struct helper *h)
 
 static int send_failed(struct helper *h, unsigned slot, int err)
 {
-	uint8_t p[5] = { (uint8_t)slot, (uint8_t)(err >> 24), (uint8_t)(err >> 16), (uint8_t)(err >> 8),
-			 (uint8_t)err };
+	uint8_t p[5] = {(uint8_t)slot, (uint8_t)(err >> 24), (uint8_t)(err >> 16),
+	                (uint8_t)(err >> 8), (uint8_t)err};
 
 	return wire_send(h->fd, WIRE_FAILED, p, sizeof p, NULL, 0, -1);
 }
@@ -208,11 +211,17 @@ static int deliver(struct helper *h)
 	case WIRE_DATA:
 		if (delivery_write(d, h->f->p + 1, h->f->len - 1) == 0 || h->failed[s])
 			return 0;
-		h->failed[s] = 1;   /* the same error comes again with the commit */
+		h->failed[s] = 1; /* the same error comes again with the commit */
 		return send_failed(h, s, errno ? errno : EIO);
-	case WIRE_PREPARE: return reply_rc(h, delivery_prepare(d));
-	case WIRE_COMMIT: h->d[s] = NULL; return reply_rc(h, delivery_commit(d));
-	default: h->d[s] = NULL; delivery_abort(d); return reply(h, 0);
+	case WIRE_PREPARE:
+		return reply_rc(h, delivery_prepare(d));
+	case WIRE_COMMIT:
+		h->d[s] = NULL;
+		return reply_rc(h, delivery_commit(d));
+	default:
+		h->d[s] = NULL;
+		delivery_abort(d);
+		return reply(h, 0);
 	}
 }
 
@@ -237,16 +246,25 @@ static int seen(struct helper *h)
 static int handle(struct helper *h)
 {
 	switch (h->f->type) {
-	case WIRE_BEGIN: case WIRE_DATA: case WIRE_PREPARE: case WIRE_COMMIT: case WIRE_ABORT:
+	case WIRE_BEGIN:
+	case WIRE_DATA:
+	case WIRE_PREPARE:
+	case WIRE_COMMIT:
+	case WIRE_ABORT:
 		return deliver(h);
 	case WIRE_LOGIN:
 		if (login(h) < 0)
 			return -1;
 		return h->md ? send_list(h) : 0;
-	case WIRE_OPEN: return open_message(h);
-	case WIRE_SEEN_HAS: case WIRE_SEEN_ADD: return seen(h);
-	case WIRE_DELE: return dele(h);
-	case WIRE_MCOMMIT: return h->md ? reply_rc(h, maildrop_commit(h->md)) : -1;
+	case WIRE_OPEN:
+		return open_message(h);
+	case WIRE_SEEN_HAS:
+	case WIRE_SEEN_ADD:
+		return seen(h);
+	case WIRE_DELE:
+		return dele(h);
+	case WIRE_MCOMMIT:
+		return h->md ? reply_rc(h, maildrop_commit(h->md)) : -1;
 	case WIRE_MCLOSE:
 		if (h->md == NULL)
 			return -1;
@@ -254,13 +272,14 @@ static int handle(struct helper *h)
 		h->md = NULL;
 		h->md_done = 1;
 		return reply(h, 0);
-	default: return -1;
+	default:
+		return -1;
 	}
 }
 
 int privsep_helper(int fd, const struct config *cfg, enum privsep_role role)
 {
-	struct helper h = { .role = role, .fd = fd };
+	struct helper h = {.role = role, .fd = fd};
 	int rc = 0;
 
 	if (store_init(&h.st, cfg) < 0 || (h.f = secmem_alloc(sizeof *h.f)) == NULL) {
@@ -271,7 +290,8 @@ int privsep_helper(int fd, const struct config *cfg, enum privsep_role role)
 		errno = 0;
 		if (wire_recv(fd, h.f, NULL) < 0) {
 			if (errno != ECONNRESET) {
-				log_error("event=store_helper_refused error=\"%s\"", strerror(errno));
+				log_error("event=store_helper_refused error=\"%s\"",
+				          strerror(errno));
 				rc = -1;
 			}
 			break;

@@ -16,12 +16,12 @@
 #define PRIVSEP_POP3_USER "msgw-pop3"
 
 enum privsep_role {
-	PRIVSEP_SMTP,    /* deliveries only */
-	PRIVSEP_POP3,    /* deliveries (the proxy's tee) and one maildrop log-in */
+	PRIVSEP_SMTP, /* deliveries only */
+	PRIVSEP_POP3, /* deliveries (the proxy's tee) and one maildrop log-in */
 };
 
 struct privsep {
-	int on;                  /* 0: not started as root, running unseparated */
+	int on; /* 0: not started as root, running unseparated */
 	enum privsep_role role;
 	uid_t store_uid, parser_uid;
 	gid_t store_gid, parser_gid;
@@ -31,14 +31,14 @@ struct privsep {
  * not as root, refuse unless server.require_privsep is false (then warn).
  * Returns 0 or a sysexits code. */
 int privsep_setup(struct privsep *ps, const struct config *cfg, enum privsep_role role,
-		  const char *prog);
+                  const char *prog);
 
 typedef int (*privsep_session_fn)(const struct conn *c, void *arg);
 
 /* Per connection: read the TLS files, fork the store helper, drop to the
  * parser's uid and run fn; then wait for the helper. The exit status. */
 int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn *c,
-		privsep_session_fn fn, void *arg);
+                privsep_session_fn fn, void *arg);
 
 /* The store helper's request loop on fd until end of stream (helper.c).
  * 0 at a clean end, -1 after a refused request. */

@@ -43,8 +43,12 @@ static int user(const char *prog, const char *name, uid_t *uid, gid_t *gid)
 	errno = 0;
 	pw = getpwnam(name);
 	if (pw == NULL || pw->pw_uid == 0) {
-		fprintf(stderr, "%s: user %s: %s (create the users with systemd-sysusers, see msgw(7))\n",
-			prog, name, pw ? "must not be root" : errno ? strerror(errno) : "no such user");
+		fprintf(stderr,
+		        "%s: user %s: %s (create the users with systemd-sysusers, see msgw(7))\n",
+		        prog, name,
+		        pw      ? "must not be root"
+		        : errno ? strerror(errno)
+		                : "no such user");
 		return -1;
 	}
 	*uid = pw->pw_uid;
@@ -53,24 +57,28 @@ static int user(const char *prog, const char *name, uid_t *uid, gid_t *gid)
 }
 
 int privsep_setup(struct privsep *ps, const struct config *cfg, enum privsep_role role,
-		  const char *prog)
+                  const char *prog)
 {
 	memset(ps, 0, sizeof *ps);
 	ps->role = role;
 	if (geteuid() != 0) {
 		if (cfg->server.require_privsep) {
-			fprintf(stderr, "%s: not started as root, so privileges cannot be separated "
-					"(msgw(7), SECURITY); server.require_privsep = false runs unseparated\n",
-				prog);
+			fprintf(stderr,
+			        "%s: not started as root, so privileges cannot be separated "
+			        "(msgw(7), SECURITY); server.require_privsep = false runs "
+			        "unseparated\n",
+			        prog);
 			return EX_NOPERM;
 		}
-		log_warning("event=privsep_off reason=\"not started as root\" uid=%ld: a bug in the "
-			    "protocol code would expose the whole store", (long)geteuid());
+		log_warning(
+		    "event=privsep_off reason=\"not started as root\" uid=%ld: a bug in the "
+		    "protocol code would expose the whole store",
+		    (long)geteuid());
 		return 0;
 	}
 	if (user(prog, PRIVSEP_STORE_USER, &ps->store_uid, &ps->store_gid) < 0 ||
-	    user(prog, role == PRIVSEP_POP3 ? PRIVSEP_POP3_USER : PRIVSEP_SMTP_USER, &ps->parser_uid,
-		 &ps->parser_gid) < 0)
+	    user(prog, role == PRIVSEP_POP3 ? PRIVSEP_POP3_USER : PRIVSEP_SMTP_USER,
+	         &ps->parser_uid, &ps->parser_gid) < 0)
 		return EX_NOUSER;
 	if (ps->store_uid == ps->parser_uid) {
 		fprintf(stderr, "%s: the store user and the parser user must differ\n", prog);
@@ -106,21 +114,21 @@ static void forget_tls_key(struct config *cfg)
 	}
 }
 
-static _Noreturn void helper_main(const struct privsep *ps, struct config *cfg, const struct conn *c,
-				  int fd)
+static _Noreturn void helper_main(const struct privsep *ps, struct config *cfg,
+                                  const struct conn *c, int fd)
 {
 	forget_tls_key(cfg);
 	signal(SIGPIPE, SIG_IGN);
 	if (shed_connection(c) < 0 || privsep_drop(ps->store_uid, ps->store_gid) < 0) {
 		log_error("event=store_helper error=\"cannot drop to %s: %s\"", PRIVSEP_STORE_USER,
-			  strerror(errno));
+		          strerror(errno));
 		_exit(EX_OSERR);
 	}
 	_exit(privsep_helper(fd, cfg, ps->role) < 0 ? EX_PROTOCOL : EX_OK);
 }
 
 int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn *c,
-		privsep_session_fn fn, void *arg)
+                privsep_session_fn fn, void *arg)
 {
 	int sv[2], rc, status;
 	pid_t pid;
@@ -128,8 +136,8 @@ int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn 
 	if (!ps->on)
 		return fn(c, arg);
 	if (tls_server_preload(cfg) < 0)
-		log_warning("event=tls_preload cert=%s key=%s error=\"%s\"", cfg->tls.cert, cfg->tls.key,
-			    strerror(errno));
+		log_warning("event=tls_preload cert=%s key=%s error=\"%s\"", cfg->tls.cert,
+		            cfg->tls.key, strerror(errno));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_error("event=privsep error=\"socketpair: %s\"", strerror(errno));
 		return EX_OSERR;
@@ -146,8 +154,8 @@ int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn 
 	}
 	close(sv[1]);
 	if (privsep_drop(ps->parser_uid, ps->parser_gid) < 0) {
-		log_error("event=privsep error=\"cannot drop to uid %ld: %s\"", (long)ps->parser_uid,
-			  strerror(errno));
+		log_error("event=privsep error=\"cannot drop to uid %ld: %s\"",
+		          (long)ps->parser_uid, strerror(errno));
 		close(sv[0]);
 		waitpid(pid, NULL, 0);
 		return EX_OSERR;

@@ -61,10 +61,14 @@ static void check_mailbox(struct walk *w, const char *dir)
 		const char *name;
 		unsigned mode;
 	} want[] = {
-		{ "mailbox.conf", STORE_MODE_PUBLIC }, { "identity.pub", STORE_MODE_PUBLIC },
-		{ "identity.age", STORE_MODE_PRIVATE }, { "tmp", STORE_MODE_MAILDIR },
-		{ "new", STORE_MODE_MAILDIR }, { "cur", STORE_MODE_MAILDIR },
-		{ "maildrop.lock", 0 }, { "proxy-seen", 0 },
+	    {"mailbox.conf", STORE_MODE_PUBLIC},
+	    {"identity.pub", STORE_MODE_PUBLIC},
+	    {"identity.age", STORE_MODE_PRIVATE},
+	    {"tmp", STORE_MODE_MAILDIR},
+	    {"new", STORE_MODE_MAILDIR},
+	    {"cur", STORE_MODE_MAILDIR},
+	    {"maildrop.lock", 0},
+	    {"proxy-seen", 0},
 	};
 	char path[PATH_MAX];
 
@@ -76,7 +80,7 @@ static void check_mailbox(struct walk *w, const char *dir)
 
 size_t store_tree_drift(const struct store *st, drift_fn fn, void *arg)
 {
-	struct walk w = { .fn = fn, .arg = arg };
+	struct walk w = {.fn = fn, .arg = arg};
 	struct passwd *pw = getpwnam(STORE_USER_NAME);
 	struct stat sb;
 	struct dirent *e;
@@ -87,8 +91,8 @@ size_t store_tree_drift(const struct store *st, drift_fn fn, void *arg)
 		return 0;
 	w.owner = sb.st_uid;
 	if (pw != NULL && sb.st_uid != pw->pw_uid)
-		drift(&w, st->cfg->data_dir, "owner is not " STORE_USER_NAME
-		      " (the front ends' store helpers run as it)");
+		drift(&w, st->cfg->data_dir,
+		      "owner is not " STORE_USER_NAME " (the front ends' store helpers run as it)");
 	if ((sb.st_mode & 0111) != 0111 || (sb.st_mode & 022))
 		drift_mode(&w, st->cfg->data_dir, sb.st_mode & 07777, STORE_MODE_TRAVERSE);
 	check(&w, st->root, STORE_MODE_TRAVERSE);
@@ -96,7 +100,8 @@ size_t store_tree_drift(const struct store *st, drift_fn fn, void *arg)
 		return w.found;
 	while ((e = readdir(d)) != NULL && n < DRIFT_MAILBOX_MAX) {
 		char dir[PATH_MAX];
-		if (!mailbox_id_valid(e->d_name) || path_join(dir, sizeof dir, st->root, e->d_name) < 0)
+		if (!mailbox_id_valid(e->d_name) ||
+		    path_join(dir, sizeof dir, st->root, e->d_name) < 0)
 			continue;
 		check_mailbox(&w, dir);
 		n++;

@@ -21,13 +21,14 @@ _Static_assert(WIRE_UIDL_MAX == STORE_UIDL_MAX, "wire and store agree on UIDL le
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
 }
 
 /* The one helper socket of this process and its slots. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned slots_used;
-static int slot_err[WIRE_SLOTS];    /* from WIRE_FAILED */
+static int slot_err[WIRE_SLOTS]; /* from WIRE_FAILED */
 
 /* A WIRE_FAILED (its length is fixed by wire_parse_header). Locked. */
 static void note_failed(const struct wire_frame *f)
@@ -107,7 +108,7 @@ static int drain_failed(int fd)
 }
 
 static int send_locked(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
-		       int want_status)
+                       int want_status)
 {
 	int rc;
 
@@ -238,7 +239,7 @@ static int list_add(struct list *l, uint64_t size, const char *uidl)
 		l->cap = cap;
 	}
 	memcpy(l->uidls[l->n], uidl, strlen(uidl) + 1);
-	l->msgs[l->n] = (struct maildrop_msg){ .size = size };
+	l->msgs[l->n] = (struct maildrop_msg){.size = size};
 	l->n++;
 	return 0;
 }
@@ -260,7 +261,8 @@ static int read_list(int fd, struct list *l)
 		if (f->type != WIRE_LIST)
 			break;
 		for (size_t off = 0; off < f->len;)
-			if (wire_parse_entry(f->p, f->len, &off, &size, uidl) < 0 || list_add(l, size, uidl) < 0)
+			if (wire_parse_entry(f->p, f->len, &off, &size, uidl) < 0 ||
+			    list_add(l, size, uidl) < 0)
 				goto out;
 	}
 	if (f->type != WIRE_STATUS || wire_parse_u32(f->p, f->len, &e) < 0) {
@@ -275,9 +277,9 @@ out:
 }
 
 int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
-			  struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1], size_t *n)
+                          struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1], size_t *n)
 {
-	struct list l = { 0 };
+	struct list l = {0};
 	int rc;
 
 	if (!mailbox_id_valid(id) || plen == 0 || plen > WIRE_MAX_PASSWORD) {
@@ -286,7 +288,8 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
 	}
 	errno = 0;
 	pthread_mutex_lock(&lock);
-	rc = wire_send(fd, WIRE_LOGIN, id, MAILBOX_ID_LEN, pw, plen, -1) < 0 || read_list(fd, &l) < 0;
+	rc = wire_send(fd, WIRE_LOGIN, id, MAILBOX_ID_LEN, pw, plen, -1) < 0 ||
+	     read_list(fd, &l) < 0;
 	pthread_mutex_unlock(&lock);
 	if (rc) {
 		int saved = errno ? errno : EPROTO;
@@ -318,7 +321,8 @@ int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d
 	put32(req, (uint32_t)i);
 	memcpy(req + 4, r.pub, 32);
 	pthread_mutex_lock(&lock);
-	rc = wire_send(fd, WIRE_OPEN, req, sizeof req, NULL, 0, -1) < 0 || status_locked(fd, msg_fd) < 0;
+	rc = wire_send(fd, WIRE_OPEN, req, sizeof req, NULL, 0, -1) < 0 ||
+	     status_locked(fd, msg_fd) < 0;
 	pthread_mutex_unlock(&lock);
 	if (rc)
 		goto fail;
@@ -331,7 +335,7 @@ int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d
 	if (rc != 0) {
 		*d = NULL;
 		store_age_errno(rc);
-		errno = EBADMSG;   /* the helper could not open the stored file */
+		errno = EBADMSG; /* the helper could not open the stored file */
 		return -1;
 	}
 	return 0;
@@ -363,7 +367,7 @@ int store_helper_seen(const struct store *st, const char *id, const char *key, i
 		return -1;
 	}
 	rc = send_locked(st->cfg->store_helper.fd, add ? WIRE_SEEN_ADD : WIRE_SEEN_HAS, id,
-			 MAILBOX_ID_LEN, key, WIRE_SEEN_KEY, 1);
+	                 MAILBOX_ID_LEN, key, WIRE_SEEN_KEY, 1);
 	if (rc < 0 && !add && errno == ENOENT)
 		return 0;
 	return rc < 0 ? -1 : add ? 0 : 1;

@@ -24,7 +24,8 @@ int remote_call(int fd, uint8_t type, int want_status);
 
 /* Log-in: the message list comes back into the arrays (free them). */
 int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
-			  struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1], size_t *n);
+                          struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1],
+                          size_t *n);
 /* Message i as a stream the helper re-encrypts to a fresh key of ours:
  * *msg_fd gets the stream, *d a decryptor over it. */
 int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d);

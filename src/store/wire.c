@@ -12,27 +12,51 @@
 #include "util/fdio.h"
 
 struct range {
-	uint32_t min, max, unit, base;    /* (len - base) % unit == 0 */
+	uint32_t min, max, unit, base; /* (len - base) % unit == 0 */
 };
 
 static int type_range(uint8_t type, struct range *r)
 {
 	switch (type) {
 	case WIRE_BEGIN:
-		*r = (struct range){ 1 + MAILBOX_ID_LEN, 1 + WIRE_MAX_RCPT * MAILBOX_ID_LEN, MAILBOX_ID_LEN, 1 };
+		*r = (struct range){1 + MAILBOX_ID_LEN, 1 + WIRE_MAX_RCPT * MAILBOX_ID_LEN,
+		                    MAILBOX_ID_LEN, 1};
 		return 0;
-	case WIRE_DATA: *r = (struct range){ 2, WIRE_MAX_PAYLOAD, 1, 0 }; return 0;
-	case WIRE_PREPARE: case WIRE_COMMIT: case WIRE_ABORT: *r = (struct range){ 1, 1, 1, 0 }; return 0;
-	case WIRE_MCOMMIT: case WIRE_MCLOSE: *r = (struct range){ 0, 0, 1, 0 }; return 0;
-	case WIRE_LOGIN: *r = (struct range){ MAILBOX_ID_LEN + 1, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD, 1, 0 }; return 0;
-	case WIRE_OPEN: *r = (struct range){ 4 + 32, 4 + 32, 1, 0 }; return 0;
-	case WIRE_DELE: case WIRE_STATUS: *r = (struct range){ 4, 4, 1, 0 }; return 0;
-	case WIRE_SEEN_HAS: case WIRE_SEEN_ADD:
-		*r = (struct range){ MAILBOX_ID_LEN + WIRE_SEEN_KEY, MAILBOX_ID_LEN + WIRE_SEEN_KEY, 1, 0 };
+	case WIRE_DATA:
+		*r = (struct range){2, WIRE_MAX_PAYLOAD, 1, 0};
 		return 0;
-	case WIRE_FAILED: *r = (struct range){ 5, 5, 1, 0 }; return 0;
-	case WIRE_LIST: *r = (struct range){ 10, WIRE_MAX_PAYLOAD, 1, 0 }; return 0;
-	default: return -1;
+	case WIRE_PREPARE:
+	case WIRE_COMMIT:
+	case WIRE_ABORT:
+		*r = (struct range){1, 1, 1, 0};
+		return 0;
+	case WIRE_MCOMMIT:
+	case WIRE_MCLOSE:
+		*r = (struct range){0, 0, 1, 0};
+		return 0;
+	case WIRE_LOGIN:
+		*r = (struct range){MAILBOX_ID_LEN + 1, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD, 1, 0};
+		return 0;
+	case WIRE_OPEN:
+		*r = (struct range){4 + 32, 4 + 32, 1, 0};
+		return 0;
+	case WIRE_DELE:
+	case WIRE_STATUS:
+		*r = (struct range){4, 4, 1, 0};
+		return 0;
+	case WIRE_SEEN_HAS:
+	case WIRE_SEEN_ADD:
+		*r = (struct range){MAILBOX_ID_LEN + WIRE_SEEN_KEY, MAILBOX_ID_LEN + WIRE_SEEN_KEY,
+		                    1, 0};
+		return 0;
+	case WIRE_FAILED:
+		*r = (struct range){5, 5, 1, 0};
+		return 0;
+	case WIRE_LIST:
+		*r = (struct range){10, WIRE_MAX_PAYLOAD, 1, 0};
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -53,7 +77,8 @@ int wire_parse_header(const uint8_t h[WIRE_HDR], uint8_t *type, uint32_t *len)
 
 	*type = h[0];
 	*len = get32(h + 1);
-	if (type_range(*type, &r) < 0 || *len < r.min || *len > r.max || (*len - r.base) % r.unit != 0)
+	if (type_range(*type, &r) < 0 || *len < r.min || *len > r.max ||
+	    (*len - r.base) % r.unit != 0)
 		return proto();
 	return 0;
 }
@@ -81,8 +106,8 @@ int wire_parse_ids(const uint8_t *p, size_t len, char ids[][MAILBOX_ID_LEN + 1],
 	return 0;
 }
 
-int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
-		     const uint8_t **pw, size_t *plen)
+int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1], const uint8_t **pw,
+                     size_t *plen)
 {
 	if (len <= MAILBOX_ID_LEN || len > MAILBOX_ID_LEN + WIRE_MAX_PASSWORD)
 		return proto();
@@ -96,7 +121,7 @@ int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
 }
 
 int wire_parse_seen(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
-		    char key[WIRE_SEEN_KEY + 1])
+                    char key[WIRE_SEEN_KEY + 1])
 {
 	if (len != MAILBOX_ID_LEN + WIRE_SEEN_KEY)
 		return proto();
@@ -127,7 +152,7 @@ int wire_parse_open(const uint8_t *p, size_t len, uint32_t *index, uint8_t pub[3
 }
 
 int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,
-		     char uidl[WIRE_UIDL_MAX + 1])
+                     char uidl[WIRE_UIDL_MAX + 1])
 {
 	size_t o = *off, ul;
 
@@ -148,7 +173,7 @@ int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,
 }
 
 int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
-	      int pass_fd)
+              int pass_fd)
 {
 	uint8_t h[WIRE_HDR];
 	size_t len = alen + blen;
@@ -156,8 +181,8 @@ int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, s
 		struct cmsghdr c;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct iovec iov[3] = { { h, sizeof h }, { (void *)a, alen }, { (void *)b, blen } };
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+	struct iovec iov[3] = {{h, sizeof h}, {(void *)a, alen}, {(void *)b, blen}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3};
 	size_t sent = 0, total = sizeof h + len;
 
 	if (len > WIRE_MAX_PAYLOAD) {
@@ -165,7 +190,8 @@ int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, s
 		return -1;
 	}
 	h[0] = type;
-	h[1] = (uint8_t)(len >> 24), h[2] = (uint8_t)(len >> 16), h[3] = (uint8_t)(len >> 8), h[4] = (uint8_t)len;
+	h[1] = (uint8_t)(len >> 24), h[2] = (uint8_t)(len >> 16), h[3] = (uint8_t)(len >> 8),
+	h[4] = (uint8_t)len;
 	if (pass_fd >= 0) {
 		memset(&u, 0, sizeof u);
 		msg.msg_control = u.buf;
@@ -182,7 +208,7 @@ int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, s
 		if (n < 0)
 			return -1;
 		sent += (size_t)n;
-		msg.msg_control = NULL;    /* the descriptor went with the first byte */
+		msg.msg_control = NULL; /* the descriptor went with the first byte */
 		msg.msg_controllen = 0;
 		for (size_t k = (size_t)n; k > 0 && msg.msg_iovlen > 0;) {
 			size_t take = k < msg.msg_iov->iov_len ? k : msg.msg_iov->iov_len;
@@ -203,9 +229,9 @@ static int recv_header(int fd, uint8_t h[WIRE_HDR], int *got_fd)
 		struct cmsghdr c;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} u;
-	struct iovec iov = { h, WIRE_HDR };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof u.buf };
+	struct iovec iov = {h, WIRE_HDR};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
 	struct cmsghdr *c;
 	ssize_t n;
 
@@ -228,8 +254,9 @@ static int recv_header(int fd, uint8_t h[WIRE_HDR], int *got_fd)
 		else
 			close(passed);
 	}
-	if ((size_t)n < WIRE_HDR && fd_read_full(fd, h + n, WIRE_HDR - (size_t)n) != (ssize_t)(WIRE_HDR - (size_t)n)) {
-		errno = EPROTO;    /* cut short */
+	if ((size_t)n < WIRE_HDR &&
+	    fd_read_full(fd, h + n, WIRE_HDR - (size_t)n) != (ssize_t)(WIRE_HDR - (size_t)n)) {
+		errno = EPROTO; /* cut short */
 		return -1;
 	}
 	return 0;
@@ -247,7 +274,7 @@ int wire_recv(int fd, struct wire_frame *f, int *got_fd)
 	n = fd_read_full(fd, f->p, f->len);
 	if (n != (ssize_t)f->len) {
 		if (n >= 0)
-			errno = EPROTO;   /* cut short */
+			errno = EPROTO; /* cut short */
 		goto fail;
 	}
 	return 0;

@@ -15,33 +15,34 @@
 
 #define WIRE_HDR 5
 #define WIRE_MAX_PAYLOAD 65536
-#define WIRE_MAX_RCPT 4095            /* ids in one BEGIN: under 64 KiB */
-#define WIRE_SLOTS 4                  /* deliveries open at once (the proxy commits
-				       * one while the next message arrives) */
+#define WIRE_MAX_RCPT 4095 /* ids in one BEGIN: under 64 KiB */
+#define WIRE_SLOTS                                                                                 \
+	4 /* deliveries open at once (the proxy commits                                            \
+	   * one while the next message arrives) */
 #define WIRE_MAX_PASSWORD 1024
-#define WIRE_SEEN_KEY 32              /* SEEN_KEY_LEN */
-#define WIRE_UIDL_MAX 70              /* STORE_UIDL_MAX */
+#define WIRE_SEEN_KEY 32 /* SEEN_KEY_LEN */
+#define WIRE_UIDL_MAX 70 /* STORE_UIDL_MAX */
 
 enum wire_type {
 	/* front end -> helper; a delivery's frames start with its slot byte */
-	WIRE_BEGIN = 1,      /* slot, n ids of MAILBOX_ID_LEN bytes; reply STATUS */
-	WIRE_DATA = 2,       /* slot, 1..64 KiB - 1 of message; no reply */
-	WIRE_PREPARE = 3,    /* slot; reply STATUS */
-	WIRE_COMMIT = 4,     /* slot; reply STATUS */
-	WIRE_ABORT = 5,      /* slot; reply STATUS once the tmp/ files are gone */
-	WIRE_LOGIN = 6,      /* id + password; reply LIST* then STATUS */
-	WIRE_OPEN = 7,       /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
-	WIRE_DELE = 8,       /* u32 index; no reply */
-	WIRE_MCOMMIT = 9,    /* empty; reply STATUS */
-	WIRE_MCLOSE = 10,    /* empty; reply STATUS once the maildrop lock is released */
-	WIRE_SEEN_HAS = 11,  /* id + 32-byte key of the proxy's seen index; STATUS:
-			      * 0 seen, ENOENT not */
-	WIRE_SEEN_ADD = 12,  /* id + key; reply STATUS */
+	WIRE_BEGIN = 1,     /* slot, n ids of MAILBOX_ID_LEN bytes; reply STATUS */
+	WIRE_DATA = 2,      /* slot, 1..64 KiB - 1 of message; no reply */
+	WIRE_PREPARE = 3,   /* slot; reply STATUS */
+	WIRE_COMMIT = 4,    /* slot; reply STATUS */
+	WIRE_ABORT = 5,     /* slot; reply STATUS once the tmp/ files are gone */
+	WIRE_LOGIN = 6,     /* id + password; reply LIST* then STATUS */
+	WIRE_OPEN = 7,      /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
+	WIRE_DELE = 8,      /* u32 index; no reply */
+	WIRE_MCOMMIT = 9,   /* empty; reply STATUS */
+	WIRE_MCLOSE = 10,   /* empty; reply STATUS once the maildrop lock is released */
+	WIRE_SEEN_HAS = 11, /* id + 32-byte key of the proxy's seen index; STATUS:
+	                     * 0 seen, ENOENT not */
+	WIRE_SEEN_ADD = 12, /* id + key; reply STATUS */
 	/* helper -> front end */
-	WIRE_STATUS = 64,    /* u32 errno, 0 for success */
-	WIRE_LIST = 65,      /* entries: u64 size, u8 uidl length, uidl */
-	WIRE_FAILED = 66,    /* slot, u32 errno: a delivery's first failed write,
-			      * unasked, so the sender can stop early */
+	WIRE_STATUS = 64, /* u32 errno, 0 for success */
+	WIRE_LIST = 65,   /* entries: u64 size, u8 uidl length, uidl */
+	WIRE_FAILED = 66, /* slot, u32 errno: a delivery's first failed write,
+	                   * unasked, so the sender can stop early */
 };
 
 struct wire_frame {
@@ -59,20 +60,20 @@ int wire_parse_header(const uint8_t h[WIRE_HDR], uint8_t *type, uint32_t *len);
 int wire_parse_slot(const uint8_t *p, size_t len, unsigned *slot);
 /* The ids of a BEGIN, after its slot byte. */
 int wire_parse_ids(const uint8_t *p, size_t len, char ids[][MAILBOX_ID_LEN + 1], size_t *n);
-int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
-		     const uint8_t **pw, size_t *plen);
+int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1], const uint8_t **pw,
+                     size_t *plen);
 /* id and key of a SEEN_HAS / SEEN_ADD (key: 32 lowercase hex digits). */
 int wire_parse_seen(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
-		    char key[WIRE_SEEN_KEY + 1]);
+                    char key[WIRE_SEEN_KEY + 1]);
 int wire_parse_open(const uint8_t *p, size_t len, uint32_t *index, uint8_t pub[32]);
 int wire_parse_u32(const uint8_t *p, size_t len, uint32_t *v);
 /* One LIST entry at *off; advances *off. uidl gets a NUL. */
 int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,
-		     char uidl[WIRE_UIDL_MAX + 1]);
+                     char uidl[WIRE_UIDL_MAX + 1]);
 
 /* Send one frame (and, when pass_fd >= 0, that descriptor with it). */
 int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
-	      int pass_fd);
+              int pass_fd);
 /* Receive one frame into f; *got_fd (may be NULL: any fd is closed) gets a
  * passed descriptor or -1. 0, or -1 with errno: EPROTO for a bad frame or
  * one cut short, ECONNRESET at the end of the stream between frames. */

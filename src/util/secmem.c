@@ -37,7 +37,7 @@ void *secmem_alloc(size_t n)
 		errno = saved;
 		return NULL;
 	}
-	(void)mlock(p, len);   /* best effort: RLIMIT_MEMLOCK may be small */
+	(void)mlock(p, len); /* best effort: RLIMIT_MEMLOCK may be small */
 	return p;
 }
 
