@@ -25,20 +25,22 @@ $(UNIT_TEMPLATES:.in=): Makefile
 msgwdocdir = $(docdir)
 dist_msgwdoc_DATA = share/msgw.conf.example
 
-# Service users and data_dir: installed under the names systemd-sysusers
-# and systemd-tmpfiles look for (msgw.conf in each directory).
+# The users and data_dir with its owners and modes (msgw-store(5)).
 EXTRA_DIST += share/msgw.sysusers share/msgw.tmpfiles.in
-nodist_noinst_DATA = share/msgw.tmpfiles
 CLEANFILES += share/msgw.tmpfiles
-share/msgw.tmpfiles: $(srcdir)/share/msgw.tmpfiles.in Makefile
+nodist_noinst_DATA = share/msgw.tmpfiles
+share/msgw.tmpfiles: share/msgw.tmpfiles.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) share && sed -e 's|@localstatedir[@]|$(localstatedir)|g' \
 		$(srcdir)/share/msgw.tmpfiles.in > $@.tmp && mv $@.tmp $@
-install-data-local:
+install-data-local: install-msgw-users
+uninstall-local: uninstall-msgw-users
+install-msgw-users: share/msgw.tmpfiles
 	$(MKDIR_P) '$(DESTDIR)$(sysusersdir)' '$(DESTDIR)$(tmpfilesdir)'
 	$(INSTALL_DATA) $(srcdir)/share/msgw.sysusers '$(DESTDIR)$(sysusersdir)/msgw.conf'
 	$(INSTALL_DATA) share/msgw.tmpfiles '$(DESTDIR)$(tmpfilesdir)/msgw.conf'
-uninstall-local:
+uninstall-msgw-users:
 	rm -f '$(DESTDIR)$(sysusersdir)/msgw.conf' '$(DESTDIR)$(tmpfilesdir)/msgw.conf'
+.PHONY: install-msgw-users uninstall-msgw-users
 EXTRA_DIST += debian
 # fail2ban filter and jail examples (msgw-setup(7)), copied by the admin.
 fail2banfilterdir = $(docdir)/fail2ban/filter.d

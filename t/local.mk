@@ -19,3 +19,4 @@ include t/pop3/local.mk
 include t/proxy/local.mk
 include t/acme/local.mk
 include t/share/local.mk
+include t/privsep/local.mk

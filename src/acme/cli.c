@@ -15,6 +15,7 @@
 #include "acme/cmd.h"
 #include "acme/keychoice.h"
 #include "conf/app.h"
+#include "util/secmem.h"
 
 static const char usage[] =
 	"Usage: msgw-acme [-c CONF] COMMAND [ARGS]\n"
@@ -89,6 +90,11 @@ int acme_main(int argc, char **argv)
 	struct app a = { .prog = "msgw-acme", .usage = usage, .foreground = 1 };
 	int c, rc;
 
+	/* Account and certificate keys, PKCS#12 passwords: no core file. */
+	if (secmem_nodump() < 0) {
+		perror("msgw-acme: prctl");
+		return EX_OSERR;
+	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
 		switch (c) {

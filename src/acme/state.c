@@ -1,17 +1,61 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "acme/install.h"
 #include "acme/state.h"
 #include "util/path.h"
 
+/* data_dir belongs to the store user, who could rename data_dir/acme and
+ * put a symlink in its place between a check and root's write. So the
+ * directory is opened once per run (O_NOFOLLOW|O_DIRECTORY), must be
+ * ours and writable by nobody else, and every later path goes through
+ * the open descriptor (/proc/self/fd/N/NAME), never through the name
+ * again. One command per process: this descriptor is the run's only
+ * state besides the configuration. */
+static int state_fd = -1;
+
+static int state_dir(const struct config *cfg, struct acme_err *e)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+	int fd;
+
+	if (state_fd >= 0)
+		return 0;
+	if (path_fmt(dir, sizeof dir, "%s/acme", cfg->data_dir) < 0)
+		return aerr(e, "%s/acme: %s", cfg->data_dir, strerror(errno));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return aerr(e, "%s: %s", dir, strerror(errno));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return aerr(e, "%s: %s", dir,
+			    errno == ELOOP || errno == ENOTDIR ? "not a directory (a symlink?): refusing"
+							       : strerror(errno));
+	if (fstat(fd, &sb) < 0) {
+		int saved = errno;
+		close(fd);
+		return aerr(e, "%s: %s", dir, strerror(saved));
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
+		close(fd);
+		return aerr(e, "%s: owned by uid %ld or writable by others: refusing", dir, (long)sb.st_uid);
+	}
+	state_fd = fd;
+	return 0;
+}
+
 int state_path(const struct config *cfg, const char *name, char *out, size_t size, struct acme_err *e)
 {
-	if (path_fmt(out, size, "%s/acme/%s", cfg->data_dir, name) < 0)
+	if (state_dir(cfg, e) < 0)
+		return -1;
+	if (path_fmt(out, size, "/proc/self/fd/%d%s%s", state_fd, name[0] ? "/" : "", name) < 0)
 		return aerr(e, "%s/acme/%s: %s", cfg->data_dir, name, strerror(errno));
 	return 0;
 }

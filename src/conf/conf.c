@@ -41,6 +41,7 @@ static const struct key keys[] = {
 	{ "tls.handshake_timeout", K_INT, F(tls.handshake_timeout), NULL, 30, 1, 3600, 0 },
 	{ "server.max_connections", K_INT, F(server.max_connections), NULL, 100, 1, 100000, 0 },
 	{ "server.max_connections_per_source", K_INT, F(server.max_connections_per_source), NULL, 16, 1, 100000, 0 },
+	{ "server.require_privsep", K_BOOL, F(server.require_privsep), NULL, 1, 0, 1, 0 },
 	{ "smtp.max_message_size", K_INT64, F(smtp.max_message_size), NULL, 157286400LL, 1024, 1LL << 40, 0 },
 	{ "smtp.require_tls", K_BOOL, F(smtp.require_tls), NULL, 1, 0, 1, 0 },
 	{ "smtp.max_recipients", K_INT, F(smtp.max_recipients), NULL, 100, 1, 100000, 0 },
@@ -443,6 +444,10 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->smtp.networks);
 	free(cfg->path);
+	free(cfg->tls_preload.cert);
+	if (cfg->tls_preload.key)
+		explicit_bzero(cfg->tls_preload.key, cfg->tls_preload.key_len);
+	free(cfg->tls_preload.key);
 	memset(cfg, 0, sizeof *cfg);
 }
 

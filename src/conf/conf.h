@@ -30,6 +30,7 @@ struct config {
 	struct {
 		int max_connections; /* concurrent children under --listen */
 		int max_connections_per_source; /* of those, from one address */
+		int require_privsep; /* refuse to start unseparated (not as root) */
 	} server;
 	struct {
 		int64_t max_message_size;
@@ -77,6 +78,14 @@ struct config {
 		char *probe_ca_file;      /* trust for the probes; "" = tls.cert */
 		int probe_timeout;        /* seconds per probe */
 	} status;
+	struct {                 /* not keys: set by a privilege-separated front end */
+		int on;          /* store access goes through the store helper */
+		int fd;          /* its socket (store/wire.h) */
+	} store_helper;
+	struct {                 /* not keys: tls.cert and tls.key read before privileges drop */
+		char *cert, *key;
+		size_t cert_len, key_len;
+	} tls_preload;
 };
 
 /* Which file to read: explicit (-c) wins, then $MSGW_CONFIG, then default. */

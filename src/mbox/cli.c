@@ -9,6 +9,7 @@
 #include "conf/app.h"
 #include "mbox/cmd.h"
 #include "mbox/mbox.h"
+#include "util/secmem.h"
 
 static const char usage[] =
 	"Usage: msgw-mbox [-c CONF] COMMAND [ARGS]\n"
@@ -55,6 +56,12 @@ int mbox_main(int argc, char **argv)
 	int opt, rc;
 
 	memset(&c, 0, sizeof c);
+	/* Passwords and unsealed identities pass through here: no core file,
+	 * no /proc/PID/mem for other processes of the uid. */
+	if (secmem_nodump() < 0) {
+		perror("msgw-mbox: prctl");
+		return EX_OSERR;
+	}
 	cmd_json_init();
 	c.app.prog = "msgw-mbox";
 	c.app.usage = usage;

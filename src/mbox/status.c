@@ -102,6 +102,26 @@ static void report_bad(void *arg, const char *id, int err)
 	    err == EBADMSG ? "damaged mailbox.conf" : strerror(err));
 }
 
+#define DRIFT_SHOWN 5
+
+static void report_drift(void *arg, const char *path, const char *what)
+{
+	struct checks *k = arg;
+
+	add(k, "permissions", WARNING, "%s: %s (msgw-store(5))", path, what);
+}
+
+/* Owners and modes of the tree: the first few drifts, then a count. */
+static void check_permissions(struct checks *k, const struct ctx *c)
+{
+	size_t before = k->n, n = store_tree_drift(&c->st, report_drift, k);
+
+	if (n == 0)
+		add(k, "permissions", OK, "owners and modes as documented");
+	else if (n > DRIFT_SHOWN && k->n - before > DRIFT_SHOWN)
+		add(k, "permissions", WARNING, "%zu owners or modes differ from msgw-store(5) in all", n);
+}
+
 static void check_mailboxes(struct checks *k, const struct ctx *c, time_t now)
 {
 	const struct config *cfg = &c->app.cfg;
@@ -361,6 +381,7 @@ int cmd_status(struct ctx *c, int argc, char **argv)
 		else {
 			check_data_dir(k, &c->app.cfg);
 			check_mailboxes(k, c, now);
+			check_permissions(k, c);
 			check_cert(k, &c->app.cfg, now);
 		}
 		check_probes(k, &c->app.cfg, now);

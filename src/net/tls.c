@@ -12,6 +12,7 @@
 
 #include "conf/conf.h"
 #include "net/tls.h"
+#include "util/path.h"
 
 struct tls_conn {
 	gnutls_session_t session;
@@ -84,6 +85,33 @@ static int handshake(struct stream *s, struct tls_conn *t, int timeout_s)
 /* msgw-acme installs a new pair by two renames: a connection that lands
  * between them sees a key that does not match the certificate. Such a
  * mismatch is retried briefly instead of failing the handshake. */
+#define TLS_FILE_MAX (1024 * 1024)
+
+int tls_server_preload(struct config *cfg)
+{
+	if (read_file_bounded(cfg->tls.cert, TLS_FILE_MAX, &cfg->tls_preload.cert,
+			      &cfg->tls_preload.cert_len) < 0)
+		return -1;
+	return read_file_bounded(cfg->tls.key, TLS_FILE_MAX, &cfg->tls_preload.key,
+				 &cfg->tls_preload.key_len);
+}
+
+int tls_server_ready(const struct config *cfg)
+{
+	if (cfg->tls_preload.cert && cfg->tls_preload.key)
+		return 1;
+	return cfg->tls.cert && cfg->tls.key && access(cfg->tls.cert, R_OK) == 0 &&
+	       access(cfg->tls.key, R_OK) == 0;
+}
+
+static int load_preloaded(gnutls_certificate_credentials_t cred, const struct config *cfg)
+{
+	gnutls_datum_t c = { (unsigned char *)cfg->tls_preload.cert, (unsigned)cfg->tls_preload.cert_len };
+	gnutls_datum_t k = { (unsigned char *)cfg->tls_preload.key, (unsigned)cfg->tls_preload.key_len };
+
+	return gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+}
+
 static int load_pair(gnutls_certificate_credentials_t cred, const char *cert, const char *key)
 {
 	int rc = GNUTLS_E_CERTIFICATE_KEY_MISMATCH;
@@ -134,7 +162,8 @@ int tls_server_start(struct stream *s, const struct config *cfg)
 	}
 	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
 		goto fail;
-	rc = load_pair(t->cred, cfg->tls.cert, cfg->tls.key);
+	rc = cfg->tls_preload.key ? load_preloaded(t->cred, cfg)
+				  : load_pair(t->cred, cfg->tls.cert, cfg->tls.key);
 	if (rc < 0) {
 		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.cert,
 				 cfg->tls.key, gnutls_strerror(rc));

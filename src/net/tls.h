@@ -18,6 +18,12 @@ struct config;
  * plaintext still buffered, handshakes within tls.handshake_timeout.
  * 0 on success; -1 with s->errmsg. */
 int tls_server_start(struct stream *s, const struct config *cfg);
+/* Privilege separation: read tls.cert and tls.key now, as root, into
+ * cfg->tls_preload, which tls_server_start then uses instead of the files.
+ * -1 with errno. */
+int tls_server_preload(struct config *cfg);
+/* Whether tls_server_start can load a certificate: preloaded or readable. */
+int tls_server_ready(const struct config *cfg);
 
 struct tls_client_opts {
 	const char *host;       /* verified against the certificate; SNI unless an IP */

@@ -163,7 +163,7 @@ static int do_retr(struct pp *p, const char *cmdline)
 		seen_key(p->account, uid, key);
 		if (p->cm.running && strcmp(p->cm.key, key) == 0)
 			commit_wait(p); /* the same message, its copy still being committed */
-		seen = seen_has(p->box.mb.dir, key);
+		seen = seen_has(&p->box, key);
 		if (seen < 0) {
 			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
 			            strerror(errno));
@@ -208,7 +208,7 @@ static int do_retr(struct pp *p, const char *cmdline)
 			                        "copy of this message\r\n");
 	} else {
 		log_message(p, uid, "stored");
-		if (uid && seen_add(p->box.mb.dir, key) < 0)
+		if (uid && seen_add(&p->box, key) < 0)
 			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
 			            strerror(errno));
 		if (require) {

@@ -96,6 +96,7 @@ int box_open(struct proxy_box *b, const struct config *cfg, const char *id);
 struct tee {
 	struct delivery *d;
 	const char *dir; /* the mailbox directory, for the space check */
+	const struct proxy_box *box; /* the mailbox, for its seen index */
 	uint64_t bytes, max;
 	int err; /* errno of the first failure, 0 while all is well */
 };
@@ -133,9 +134,13 @@ int committer_wait(struct committer *c);
 #define SEEN_KEY_LEN 32
 #define SEEN_MAX_RECORDS 50000
 void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1]);
-/* 1 seen, 0 not seen, -1 error (errno). */
-int seen_has(const char *mbdir, const char *key);
-int seen_add(const char *mbdir, const char *key);
+/* 1 seen, 0 not seen, -1 error (errno). Through the store helper under
+ * privilege separation (the parser cannot write the mailbox folder). */
+int seen_has(const struct proxy_box *b, const char *key);
+int seen_add(const struct proxy_box *b, const char *key);
+/* The same on the file <mbdir>/proxy-seen: for the store helper. */
+int seen_file_has(const char *mbdir, const char *key);
+int seen_file_add(const char *mbdir, const char *key);
 
 /* --- dot.c: dot-terminated bodies (SMTP DATA, POP3 RETR) --- */
 typedef int (*sink_fn)(void *ctx, const void *p, size_t n);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "proxy/proxy.h"
+#include "store/helper.h"
 #include "util/path.h"
 
 #define REC (SEEN_KEY_LEN + 1)
@@ -63,7 +64,21 @@ static int seen_path(const char *mbdir, char *out, size_t size)
 	return path_join(out, size, mbdir, SEEN_FILE);
 }
 
-int seen_has(const char *mbdir, const char *key)
+int seen_has(const struct proxy_box *b, const char *key)
+{
+	if (b->st.cfg->store_helper.on)
+		return store_helper_seen(&b->st, b->mb.id, key, 0);
+	return seen_file_has(b->mb.dir, key);
+}
+
+int seen_add(const struct proxy_box *b, const char *key)
+{
+	if (b->st.cfg->store_helper.on)
+		return store_helper_seen(&b->st, b->mb.id, key, 1) < 0 ? -1 : 0;
+	return seen_file_add(b->mb.dir, key);
+}
+
+int seen_file_has(const char *mbdir, const char *key)
 {
 	char path[PATH_MAX], blk[REC * 1024];
 	int fd, found = 0;
@@ -116,7 +131,7 @@ out:
 	return rc;
 }
 
-int seen_add(const char *mbdir, const char *key)
+int seen_file_add(const char *mbdir, const char *key)
 {
 	char path[PATH_MAX], rec[REC];
 	struct stat st;

@@ -31,6 +31,7 @@ int tee_begin(struct tee *t, const struct proxy_box *b, const char *header, size
 	memset(t, 0, sizeof *t);
 	t->max = max;
 	t->dir = b->mb.dir;
+	t->box = b;
 	if (delivery_begin(&t->d, &b->st, mbs, 1) < 0) {
 		t->err = errno ? errno : EIO;
 		t->d = NULL;
@@ -115,7 +116,7 @@ static void *commit_main(void *arg)
 
 	c->rc = tee_commit(&c->tee);
 	c->seen_rc = 0;
-	if (c->rc == 0 && c->key[0] && seen_add(c->tee.dir, c->key) < 0)
+	if (c->rc == 0 && c->key[0] && seen_add(c->tee.box, c->key) < 0)
 		c->seen_rc = errno ? errno : EIO;
 	return NULL;
 }

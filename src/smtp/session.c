@@ -282,8 +282,7 @@ static int tls_possible(const struct session *ss)
 {
 	const struct config *cfg = ss->cfg;
 
-	return !tls_active(&ss->s) && cfg->tls.cert && cfg->tls.key && access(cfg->tls.cert, R_OK) == 0 &&
-	       access(cfg->tls.key, R_OK) == 0;
+	return !tls_active(&ss->s) && tls_server_ready(cfg);
 }
 
 static void do_ehlo(struct session *ss, const char *args)

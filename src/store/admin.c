@@ -106,7 +106,7 @@ static int write_pub(const char *path, const struct age_identity *id)
 	if (rc != 0)
 		return store_age_errno(rc);
 	strcat(line, "\n");
-	return write_file_atomic(path, line, strlen(line), 0600);
+	return write_file_atomic(path, line, strlen(line), STORE_MODE_PUBLIC);
 }
 
 /* Fill an empty folder with everything a mailbox holds. */
@@ -170,6 +170,8 @@ int store_mailbox_create(const struct store *st, const char *name, const char *d
 	}
 	if (mkdir(work, 0700) < 0)
 		return -1;
+	if (chmod(work, STORE_MODE_TRAVERSE) < 0)
+		goto fail;
 	snprintf(mb->dir, sizeof mb->dir, "%s", work);
 	if (populate(st, mb, password) < 0 || rename(work, final) < 0 || fsync_dir(st->root) < 0)
 		goto fail;

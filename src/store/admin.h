@@ -113,4 +113,19 @@ int store_lock_unlock(const struct store *st, const struct mailbox *mb, int forc
  * root never leaves files the service user cannot read. No-op otherwise. */
 int store_become_owner(const char *data_dir);
 
+/* Modes of the tree (msgw-store(5), "Who can do what"): the front ends'
+ * parsers may pass through data_dir, mailboxes/ and a mailbox folder
+ * without listing them, and read mailbox.conf and identity.pub; all else
+ * is the store user's alone. */
+#define STORE_USER_NAME "msgw"       /* owns the tree (share/msgw.sysusers) */
+#define STORE_MODE_TRAVERSE 0711     /* data_dir, mailboxes/, mailboxes/<id>/ */
+#define STORE_MODE_PUBLIC 0644       /* mailbox.conf, identity.pub */
+#define STORE_MODE_PRIVATE 0600      /* identity.age, messages, locks */
+#define STORE_MODE_MAILDIR 0700      /* tmp/ new/ cur/ */
+
+/* Compare the tree with those owners and modes (the owner: data_dir's,
+ * which should be the msgw user); fn gets each drift. Returns how many. */
+typedef void (*drift_fn)(void *arg, const char *path, const char *what);
+size_t store_tree_drift(const struct store *st, drift_fn fn, void *arg);
+
 #endif

@@ -18,6 +18,7 @@
 #include "store/dedup.h"
 #include "store/escrow.h"
 #include "store/internal.h"
+#include "store/remote.h"
 #include "util/path.h"
 #include "util/wipe.h"
 
@@ -47,6 +48,8 @@ struct delivery {
 	struct crypt_sha256 *hash;   /* of the content, when a copy de-duplicates */
 	int traced;         /* delivery_trace came first: the hash is of the content */
 	int written;
+	int helper;         /* privilege separation: the store helper's socket, or -1 */
+	unsigned slot;      /* this delivery's slot there */
 };
 
 static void copy_discard(struct copy *c)
@@ -67,6 +70,8 @@ static void copy_discard(struct copy *c)
 
 static void delivery_free(struct delivery *d)
 {
+	if (d->helper >= 0)
+		remote_delivery_call(d->helper, d->slot, WIRE_ABORT);
 	for (size_t i = 0; i < d->n; i++) {
 		copy_discard(&d->c[i]);
 		wipe(d->c[i].dkey, sizeof d->c[i].dkey);
@@ -127,6 +132,18 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 		errno = ENOMEM;
 		return -1;
 	}
+	d->helper = -1;
+	if (st->cfg->store_helper.on) {
+		if (remote_delivery_begin(st->cfg->store_helper.fd, mbs, n, &d->slot) < 0) {
+			saved = errno;
+			delivery_free(d);
+			errno = saved;
+			return -1;
+		}
+		d->helper = st->cfg->store_helper.fd;
+		*dp = d;
+		return 0;
+	}
 	for (d->n = 0; d->n < n; d->n++) {
 		struct copy *c = &d->c[d->n];
 		c->fd = -1;
@@ -158,7 +175,8 @@ static void count_crlf(struct delivery *d, const unsigned char *p, size_t n)
 	d->wsize += n;
 }
 
-static int write_all(struct delivery *d, const void *p, size_t n)
+/* type: WIRE_DATA, or WIRE_TRACE for msgw's trace header (to a helper). */
+static int write_all(struct delivery *d, uint8_t type, const void *p, size_t n)
 {
 	int rc;
 
@@ -168,8 +186,9 @@ static int write_all(struct delivery *d, const void *p, size_t n)
 		errno = d->err;
 		return -1;
 	}
+	if (d->helper >= 0)
+		return remote_delivery_write(d->helper, d->slot, type, p, n) < 0 ? (d->err = errno, -1) : 0;
 	count_crlf(d, p, n);
-	d->written = 1;
 	for (size_t i = 0; i < d->n; i++) {
 		rc = age_encrypt_update(d->c[i].enc, p, n);
 		if (rc != 0) {
@@ -185,16 +204,18 @@ int delivery_trace(struct delivery *d, const void *p, size_t n)
 {
 	if (d->written && !d->err)
 		d->err = EINVAL;    /* the trace header comes first */
-	if (write_all(d, p, n) < 0)
+	if (write_all(d, WIRE_TRACE, p, n) < 0)
 		return -1;
 	d->traced = 1;
+	d->written = 1;
 	return 0;
 }
 
 int delivery_write(struct delivery *d, const void *p, size_t n)
 {
-	if (write_all(d, p, n) < 0)
+	if (write_all(d, WIRE_DATA, p, n) < 0)
 		return -1;
+	d->written = 1;
 	if (d->hash && d->traced)
 		crypt_sha256_update(d->hash, p, n);
 	return 0;
@@ -240,6 +261,14 @@ int delivery_prepare(struct delivery *d)
 	if (d->err) {
 		errno = d->err;
 		return -1;
+	}
+	if (d->helper >= 0) {
+		if (remote_delivery_call(d->helper, d->slot, WIRE_PREPARE) < 0) {
+			d->err = errno;
+			return -1;
+		}
+		d->prepared = 1;
+		return 0;
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		if (copy_finish(&d->c[i], d->wsize) < 0) {
@@ -305,11 +334,28 @@ static void index_copies(struct delivery *d)
 	}
 }
 
+/* The helper renames and fsyncs; without an answer the message is not taken. */
+static int remote_commit(struct delivery *d)
+{
+	int rc = d->err ? remote_delivery_call(d->helper, d->slot, WIRE_ABORT)
+			: remote_delivery_commit(d->helper, d->slot);
+	int saved = d->err ? d->err : errno;
+
+	if (d->err)
+		rc = -1;
+	free(d->c);
+	free(d);
+	errno = saved;
+	return rc;
+}
+
 int delivery_commit(struct delivery *d)
 {
 	size_t i;
 	int saved, dropped = 0;
 
+	if (d->helper >= 0)
+		return remote_commit(d);
 	if (delivery_prepare(d) < 0)
 		goto fail;
 	drop_known(d);

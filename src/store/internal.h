@@ -90,7 +90,8 @@ int store_lock_proc_start(long pid, unsigned long long *start);
 int store_new_keys(const struct store *st, const struct mailbox *mb, struct age_identity *ident,
 		   char password[STORE_PASSWORD_LEN + 1]);
 
-/* mkdir that accepts an existing directory. */
+/* mkdir that accepts an existing directory; a new one gets
+ * STORE_MODE_TRAVERSE. */
 int store_mkdir(const char *path);
 
 #endif

@@ -260,7 +260,7 @@ int store_mailbox_save(const struct store *st, const struct mailbox *mb)
 		return -1;
 	if (format_conf(mb, &text, &len) < 0 || append_networks(mb, &text, &len) < 0)
 		goto out;
-	rc = write_file_atomic(path, text, len, 0600);
+	rc = write_file_atomic(path, text, len, STORE_MODE_PUBLIC);
 out:
 	free(text);
 	return rc;

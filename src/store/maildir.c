@@ -38,8 +38,8 @@ int store_mkdir(const char *path)
 {
 	struct stat sb;
 
-	if (mkdir(path, 0700) == 0)
-		return 0;
+	if (mkdir(path, STORE_MODE_TRAVERSE) == 0)
+		return chmod(path, STORE_MODE_TRAVERSE);   /* whatever the umask */
 	if (errno == EEXIST && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return 0;
 	if (errno == EEXIST)

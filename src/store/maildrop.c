@@ -15,6 +15,8 @@
 
 #include "store/admin.h"
 #include "store/internal.h"
+#include "store/remote.h"
+#include "util/secmem.h"
 #include "util/log.h"
 #include "util/path.h"
 
@@ -29,6 +31,7 @@ struct maildrop {
 	char (*uidls)[STORE_UIDL_MAX + 1];
 	size_t n;
 	int msg_fd;         /* the file under the last decryptor handed out */
+	int helper;         /* privilege separation: the store helper's socket, or -1 */
 };
 
 /* Move the kept (not deleted) listed messages of new/ to cur/ with an
@@ -104,11 +107,20 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 	int saved;
 
 	*mp = NULL;
-	m = calloc(1, sizeof *m);
+	m = secmem_alloc(sizeof *m);   /* it holds the identity */
 	if (m == NULL)
 		return -1;
 	m->msg_fd = -1;
 	m->lock.fd = -1;
+	m->helper = -1;
+	if (st->cfg->store_helper.on) {
+		if (remote_maildrop_login(st->cfg->store_helper.fd, id, password, plen, &m->msgs,
+					  &m->uidls, &m->n) < 0)
+			goto fail;
+		m->helper = st->cfg->store_helper.fd;
+		*mp = m;
+		return 0;
+	}
 	if (store_mailbox_load(st, id, &m->mb) < 0 ||
 	    store_identity_unseal(st, &m->mb, password, plen, &m->id) < 0)
 		goto fail;
@@ -162,6 +174,8 @@ int maildrop_open_message(struct maildrop *m, size_t i, struct age_decryptor **d
 		close(m->msg_fd);
 		m->msg_fd = -1;
 	}
+	if (m->helper >= 0)
+		return remote_maildrop_open(m->helper, i, &m->msg_fd, d);
 	if (path_fmt(path, sizeof path, "%s/%s/%s", m->mb.dir, m->files[i].sub, m->files[i].name) < 0)
 		return -1;
 	m->msg_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -203,6 +217,8 @@ int maildrop_commit(struct maildrop *m)
 		close(m->msg_fd);
 		m->msg_fd = -1;
 	}
+	if (m->helper >= 0)
+		return remote_maildrop_commit(m->helper, m->msgs, m->n);
 	for (size_t i = 0; i < m->n; i++) {
 		if (!m->msgs[i].deleted)
 			continue;
@@ -233,10 +249,13 @@ void maildrop_close(struct maildrop *m)
 		return;
 	if (m->msg_fd >= 0)
 		close(m->msg_fd);
+	if (m->helper >= 0)
+		remote_call(m->helper, WIRE_MCLOSE, 1);
 	store_lock_release(&m->lock);
 	age_identity_wipe(&m->id);
-	store_msgfiles_free(m->files, m->n);
+	if (m->files != NULL)
+		store_msgfiles_free(m->files, m->n);
 	free(m->msgs);
 	free(m->uidls);
-	free(m);
+	secmem_free(m, sizeof *m);
 }

@@ -6,4 +6,5 @@ src_libmsgw_a_SOURCES += \
 	src/util/log.c src/util/log.h \
 	src/util/path.c src/util/path.h \
 	src/util/slots.c src/util/slots.h \
+	src/util/secmem.c src/util/secmem.h \
 	src/util/wipe.h

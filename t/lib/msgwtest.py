@@ -173,6 +173,61 @@ def conf_value(v):
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+STORE_USER, PARSER_USERS = "msgw", ("msgw-smtp", "msgw-pop3")
+
+
+def ensure_users():
+    """As root: the users of share/msgw.sysusers (msgw(7), SECURITY), made by
+    systemd-sysusers from the shipped file, or else by useradd (the
+    documented fallback). False when not root (no separation then)."""
+    import pwd
+    if os.geteuid() != 0:
+        return False
+    names = (STORE_USER,) + PARSER_USERS
+    def missing():
+        out = []
+        for n in names:
+            try:
+                pwd.getpwnam(n)
+            except KeyError:
+                out.append(n)
+        return out
+    if missing():
+        subprocess.run(["systemd-sysusers", os.path.join(SRCDIR, "share", "msgw.sysusers")],
+                       capture_output=True)
+    for n in missing():
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/",
+                        "--shell", "/usr/sbin/nologin", n], capture_output=True)
+    if missing():
+        raise RuntimeError("cannot create the users " + " ".join(missing()))
+    return True
+
+
+def store_dir(path):
+    """A data_dir as tmpfiles.d makes it: msgw's, mode 0711."""
+    import pwd
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, 0o711)
+    if ensure_users():
+        pw = pwd.getpwnam(STORE_USER)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def store_mount_opts():
+    """tmpfs options that give a mount over part of the tree to the store
+    user, as the rest of the tree is."""
+    if not ensure_users():
+        return ""
+    uid, gid = user_ids(STORE_USER)
+    return f",uid={uid},gid={gid}"
+
+
+def user_ids(name):
+    import pwd
+    pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
 class Env:
     """A private msgw installation: dir, config file, certificates."""
 
@@ -181,8 +236,12 @@ class Env:
         self.dir = tempfile.mkdtemp(prefix="msgw-e2e.")
         t.at_exit(lambda: shutil.rmtree(self.dir, ignore_errors=True))
         self.ca, self.cert, self.key = make_ca(os.path.join(self.dir, "tls"))
+        # The parsers pass through to mailbox.conf and read the CA file.
+        os.chmod(self.dir, 0o711)
+        os.chmod(os.path.dirname(self.ca), 0o755)
+        os.chmod(self.ca, 0o644)
         self.data_dir = os.path.join(self.dir, "data")
-        os.makedirs(self.data_dir, mode=0o700)
+        store_dir(self.data_dir)
         self.procs = []
         settings = {
             "domain": "mail.test",
@@ -198,6 +257,8 @@ class Env:
             "pop3.login_failure_delay": 200,
             "crypt.unseal_lock_dir": os.path.join(self.dir, "unseal"),
         }
+        if os.geteuid() != 0:
+            settings["server.require_privsep"] = False
         settings.update({k.replace("__", "."): v for k, v in conf.items()})
         self.config = os.path.join(self.dir, "msgw.conf")
         self.write_config(settings)
@@ -218,6 +279,13 @@ class Env:
 
     def port(self):
         return free_port()
+
+    def owned_dir(self, name):
+        """A directory msgw-mbox may write after it became the store user
+        (an export destination)."""
+        path = os.path.join(self.dir, name)
+        store_dir(path)
+        return path
 
     def cmd(self, name, *args):
         argv = [prog(name), "-c", self.config, *args]

@@ -123,7 +123,12 @@ t.ok(code == 0 and got == "probe\n", "stock age: the password from create opens 
 code, tty = with_pty(["age", "-d", "-i", os.path.join(mdir_a, "identity.age"), "-o", os.path.join(env.dir, "probe.bad"), probe], "wrong-password", 20)
 t.ok(code != 0, "stock age: a wrong password does not")
 modes = {n: os.stat(os.path.join(mdir_a, n)).st_mode & 0o777 for n in os.listdir(mdir_a)}
-t.ok(all(m == (0o700 if n in ("tmp", "new", "cur") else 0o600) for n, m in modes.items()), f"modes: files 0600, folders 0700 {modes}")
+want = {"tmp": 0o700, "new": 0o700, "cur": 0o700, "identity.age": 0o600, "mailbox.conf": 0o644,
+        "identity.pub": 0o644}
+t.ok(all(m == want.get(n, 0o600) for n, m in modes.items()),
+     f"modes as msgw-store(5): Maildir 0700, identity.age 0600, mailbox.conf and identity.pub 0644 {modes}")
+t.is_(os.stat(mdir_a).st_mode & 0o777, 0o711, "the mailbox folder: 0711 (passable, not listable)")
+t.is_(os.stat(os.path.dirname(mdir_a)).st_mode & 0o777, 0o711, "mailboxes/: 0711")
 
 # -- export -------------------------------------------------------------------
 msg1 = b"From: a@example.org\r\nSubject: one\r\n\r\nbody\nbare LF\r\n" + os.urandom(70000) + b"\nend\n"
@@ -135,7 +140,7 @@ pwfile = os.path.join(env.dir, "pw-a")
 with open(pwfile, "w") as f:
     f.write(pw_a + "\n")
 os.chmod(pwfile, 0o600)
-out_dir = os.path.join(env.dir, "export-a")
+out_dir = env.owned_dir("export-a")
 rc, out, err = mbox("export", a["id"], "--password-file", pwfile, "--maildir", out_dir)
 t.is_(rc, 0, "export: exit 0")
 exported = {}
@@ -162,7 +167,7 @@ t.is_(rc, EX_USAGE, "export: --maildir is required")
 bad_name = f"{now - 60}.Rdamaged.host,S=20,W=20"
 with open(os.path.join(mdir_a, "new", bad_name), "wb") as f:
     f.write(b"this is not age data")
-out_dir2 = os.path.join(env.dir, "export-b")
+out_dir2 = env.owned_dir("export-b")
 rc, out, err = mbox("export", a["id"], "--password-file", pwfile, "--maildir", out_dir2)
 t.ok(rc == EX_DATAERR and "Rdamaged" in err and "does not decrypt" in err, "export: a damaged message is reported, exit 65", err)
 t.ok(len(os.listdir(os.path.join(out_dir2, "new"))) == 1 and len(os.listdir(os.path.join(out_dir2, "cur"))) == 1,
@@ -233,10 +238,10 @@ t.ok(rc == 0 and r and len(r.get("password", "")) == 35 and r["password"] != pw_
 new_pub = open(os.path.join(env.data_dir, "mailboxes", b_id, "identity.pub")).read()
 t.ok(new_pub != old_pub, "reset-password: a new key pair")
 place(b_id, b"after reset\n", now)
-rc, out, err = mbox("export", b_id, "--password-file", "-", "--maildir", os.path.join(env.dir, "export-c"),
+rc, out, err = mbox("export", b_id, "--password-file", "-", "--maildir", env.owned_dir("export-c"),
                     input=((r or {}).get("password", "") + "\n").encode())
 t.is_(rc, 0, "reset-password: the new password opens the new key")
-rc, out, err = mbox("export", b_id, "--password-file", "-", "--maildir", os.path.join(env.dir, "export-d"),
+rc, out, err = mbox("export", b_id, "--password-file", "-", "--maildir", env.owned_dir("export-d"),
                     input=(pw_b + "\n").encode())
 t.is_(rc, EX_NOPERM, "reset-password: the old password no longer does")
 for sub in ("new", "cur"):
@@ -258,6 +263,14 @@ rc, st, err = mbox_json("status")
 t.ok(rc == 0 and st and st["status"] == "ok" and {c["check"] for c in st["checks"]} >=
      {"config", "data_dir", "free_space", "mailboxes", "certificate"}, "status --json: every check reported", err)
 t.ok(st and all(set(o) == KEYS for o in st["mailboxes"]), "status --json: mailbox objects")
+t.ok(st and any(c["check"] == "permissions" and c["status"] == "ok" for c in st["checks"]),
+     "status --json: owners and modes as documented", st)
+age_path = os.path.join(env.data_dir, "mailboxes", a["id"], "identity.age")
+os.chmod(age_path, 0o644)
+rc, out, err = mbox("status")
+t.ok(rc == 1 and out.startswith("MSGW WARNING") and "identity.age: mode 0644, want 0600" in out,
+     "status: identity.age readable by others is a warning naming the file", out)
+os.chmod(age_path, 0o600)
 place(a["id"], b"old\n", now - 30 * 3600)
 rc, out, err = mbox("status")
 t.ok(rc == 1 and out.startswith("MSGW WARNING") and a["id"] in out, "status: a 30 h old message is a warning (exit 1)", out)

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from msgwtest import age_decrypt, free_port, wait_port
+from msgwtest import age_decrypt, free_port, store_mount_opts, wait_port
 
 NOBODY = 65534
 USER = "alice@dest.test"      # the remote account: a name with '@'
@@ -322,7 +322,8 @@ class DiskFull:
 
     def __init__(self, t, mbdir):
         self.dir = os.path.join(mbdir, "tmp")
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", self.dir],
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700" + store_mount_opts(), "tmpfs",
+                        self.dir],
                        check=True, capture_output=True)
         self.mounted = True
         t.at_exit(self.release)

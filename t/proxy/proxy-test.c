@@ -238,10 +238,10 @@ static void test_seen(void)
 	   "key: same account+UIDL same key, other account other key");
 	seen_key("alice%mail.example.co", "mUID1", k3);
 	ok(strcmp(k1, k3) != 0, "key: account and UIDL are not simply concatenated");
-	is_int(seen_has(dir, k1), 0, "no index yet: not seen");
-	ok(seen_add(dir, k1) == 0, "add");
-	is_int(seen_has(dir, k1), 1, "seen after add");
-	is_int(seen_has(dir, k2), 0, "other key not seen");
+	is_int(seen_file_has(dir, k1), 0, "no index yet: not seen");
+	ok(seen_file_add(dir, k1) == 0, "add");
+	is_int(seen_file_has(dir, k1), 1, "seen after add");
+	is_int(seen_file_has(dir, k2), 0, "other key not seen");
 
 	/* a full index: the next add keeps the newest half */
 	snprintf(path, sizeof path, "%s/proxy-seen", dir);
@@ -255,15 +255,15 @@ static void test_seen(void)
 		fprintf(fp, "%s\n", rec);
 	}
 	fclose(fp);
-	ok(seen_add(dir, k2) == 0, "add to a full index");
+	ok(seen_file_add(dir, k2) == 0, "add to a full index");
 	ok(stat(path, &st) == 0 &&
 	       st.st_size == (off_t)(SEEN_MAX_RECORDS / 2 + 1) * (SEEN_KEY_LEN + 1),
 	   "pruned to half plus the new record");
 	seen_key("acct", "U0", rec);
-	is_int(seen_has(dir, rec), 0, "oldest record dropped");
+	is_int(seen_file_has(dir, rec), 0, "oldest record dropped");
 	seen_key("acct", "U49999", rec);
-	is_int(seen_has(dir, rec), 1, "newest old record kept");
-	is_int(seen_has(dir, k2), 1, "new record present");
+	is_int(seen_file_has(dir, rec), 1, "newest old record kept");
+	is_int(seen_file_has(dir, k2), 1, "new record present");
 }
 
 /* The hand-off refuses, before anything else, when the proxy is off or

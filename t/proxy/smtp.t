@@ -214,7 +214,7 @@ t.is_(len(copies()), 5, "five copies so far")
 pwfile = os.path.join(env.dir, "mbox.pw")
 with open(pwfile, "w") as fh:
     fh.write(mb["password"])
-exp = os.path.join(env.dir, "export")
+exp = env.owned_dir("export")
 r = env.run("msgw-mbox", "export", mb["id"], "--password-file", pwfile, "--maildir", exp)
 exported = set()
 for sub in ("new", "cur"):

@@ -20,6 +20,27 @@ for s in "$T"/*.socket; do
 	[ -f "$T/$name@.service" ]; ok $? "$name.socket has $name@.service (Accept=yes)"
 	grep -q '^Accept=yes' "$s"; ok $? "$name.socket: one service per connection"
 done
+# The check below must be able to fail: a bad service name or option
+# with --help is refused.
+msgw-proxy smpt --help >/dev/null 2>&1
+is "$?" 64 "msgw-proxy smpt --help: an unknown service is refused (64)"
+msgw-smtp --no-such-option --help >/dev/null 2>&1
+is "$?" 64 "msgw-smtp --no-such-option --help: an unknown option is refused (64)"
+# Users as msgw(7), SECURITY, says: the front ends start as root only to
+# split (CAP_SETUID CAP_SETGID), msgw-acme runs as root; none keeps a core.
+unit_key() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+for svc in "$T"/*.service; do
+	name=$(basename "$svc")
+	is "$(unit_key "$svc" User)" root "$name: User=root (splits into msgw and the parser's user)"
+	is "$(unit_key "$svc" Group)" root "$name: Group=root"
+	is "$(unit_key "$svc" LimitCORE)" 0 "$name: LimitCORE=0"
+	is "$(unit_key "$svc" NoNewPrivileges)" yes "$name: NoNewPrivileges=yes"
+	case $name in
+	*acme*) ;;
+	*) is "$(unit_key "$svc" CapabilityBoundingSet)" "CAP_SETUID CAP_SETGID" \
+		"$name: only the capabilities to drop to the users" ;;
+	esac
+done
 for svc in "$T"/*.service; do
 	exec_line=$(sed -n 's/^ExecStart=//p' "$svc")
 	# the same words with --help: accepted options and service name
@@ -30,4 +51,13 @@ for svc in "$T"/*.service; do
 	grep -q '^StandardInput=socket' "$svc"; ok $? "$(basename "$svc"): the connection is fds 0/1"
 	grep -q '^StandardError=journal' "$svc"; ok $? "$(basename "$svc"): logs go to the journal, not the client"
 done
+# The users and data_dir shipped for systemd-sysusers and tmpfiles.
+for u in msgw msgw-smtp msgw-pop3; do
+	grep -Eq "^u $u +- " "$S/msgw.sysusers"; ok $? "msgw.sysusers creates the user $u"
+done
+grep -Eq '^u [^ ]+ .* / /usr/sbin/nologin$' "$S/msgw.sysusers"; ok $? "msgw.sysusers: no home, no login shell"
+is "$(grep -Ec '^u ' "$S/msgw.sysusers")" 3 "msgw.sysusers: three users, nothing else"
+grep -Eq '^d @localstatedir@/lib/msgw +0711 msgw msgw' "$S/msgw.tmpfiles.in"; ok $? "msgw.tmpfiles: data_dir 0711 msgw:msgw"
+grep -Eq '^d @localstatedir@/lib/msgw/mailboxes +0711 msgw msgw' "$S/msgw.tmpfiles.in"
+ok $? "msgw.tmpfiles: mailboxes/ 0711 msgw:msgw"
 done_testing

@@ -140,16 +140,16 @@ static void test_create(struct mailbox *mb, char *pw)
 
 	ok(store_mailbox_create(&st, "Journal", "first box", mb, pw) == 0, "create: succeeds");
 	ok(mailbox_id_valid(mb->id), "create: the id is valid");
-	is_int(file_mode(mb->dir), 0700, "create: the folder is 0700");
+	is_int(file_mode(mb->dir), 0711, "create: the folder is 0711 (passable, not listable)");
 	snprintf(path, sizeof path, "%s/identity.pub", mb->dir);
-	is_int(file_mode(path), 0600, "create: identity.pub is 0600");
+	is_int(file_mode(path), 0644, "create: identity.pub is 0644 (the parsers may read it)");
 	ok(read_file_bounded(path, 200, &text, &len) == 0 && len == 63 && strncmp(text, "age1", 4) == 0 &&
 	   text[62] == '\n', "create: identity.pub is one line age1...");
 	free(text);
 	snprintf(path, sizeof path, "%s/identity.age", mb->dir);
 	is_int(file_mode(path), 0600, "create: identity.age is 0600");
 	snprintf(path, sizeof path, "%s/mailbox.conf", mb->dir);
-	is_int(file_mode(path), 0600, "create: mailbox.conf is 0600");
+	is_int(file_mode(path), 0644, "create: mailbox.conf is 0644 (the parsers may read it)");
 	ok(count_dir(mb->dir, "tmp") == 0 && count_dir(mb->dir, "new") == 0 && count_dir(mb->dir, "cur") == 0,
 	   "create: tmp/ new/ cur/ exist and are empty");
 	is_int((long long)count_dir(st.root, "."), 1, "create: no work folder is left beside it");

@@ -1,0 +1,38 @@
+/* The store through the store helper (privilege separation): what
+ * delivery.c and maildrop.c do instead of touching files when
+ * cfg->store_helper.on is set. Internal to src/store. */
+#ifndef MSGW_STORE_REMOTE_H
+#define MSGW_STORE_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/internal.h"
+#include "store/wire.h"
+
+/* A delivery is one of the helper's WIRE_SLOTS: *slot gets it. Requests
+ * are serialised (the proxy commits in a thread of its own). */
+int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, unsigned *slot);
+/* Sends n bytes in frames of type (WIRE_DATA, or WIRE_TRACE for msgw's
+ * trace header); errors of the helper come with prepare/commit. */
+int remote_delivery_write(int fd, unsigned slot, uint8_t type, const void *p, size_t n);
+/* COMMIT; frees the slot. The copies de-duplication dropped, or -1. */
+int remote_delivery_commit(int fd, unsigned slot);
+/* PREPARE, COMMIT and ABORT wait for the helper's answer (after an ABORT
+ * nothing of the message is left in tmp/); COMMIT and ABORT free the slot. */
+int remote_delivery_call(int fd, unsigned slot, uint8_t type);
+/* A request without payload (MCLOSE, MCOMMIT); with want_status, waits for
+ * its answer. */
+int remote_call(int fd, uint8_t type, int want_status);
+
+/* Log-in: the message list comes back into the arrays (free them). */
+int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
+                          struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1],
+                          size_t *n);
+/* Message i as a stream the helper re-encrypts to a fresh key of ours:
+ * *msg_fd gets the stream, *d a decryptor over it. */
+int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d);
+/* Sends the deleted indices, then commits. */
+int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n);
+
+#endif
