@@ -444,6 +444,7 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->smtp.networks);
 	free(cfg->path);
+	slot_set_close(&cfg->unseal_slots);
 	free(cfg->tls_preload.cert);
 	if (cfg->tls_preload.key)
 		explicit_bzero(cfg->tls_preload.key, cfg->tls_preload.key_len);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "util/cidr.h"
+#include "util/slots.h"
 
 #define MSGW_DEFAULT_CONFIG SYSCONFDIR "/msgw/msgw.conf"
 
@@ -82,6 +83,8 @@ struct config {
 		int on;          /* store access goes through the store helper */
 		int fd;          /* its socket (store/wire.h) */
 	} store_helper;
+	/* not a key: crypt.unseal_lock_dir's files, opened before privileges drop */
+	struct slot_set unseal_slots;
 	struct {                 /* not keys: tls.cert and tls.key read before privileges drop */
 		char *cert, *key;
 		size_t cert_len, key_len;

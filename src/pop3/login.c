@@ -73,8 +73,10 @@ static int take_unseal_slot(const struct pop3 *p, struct slot *sl)
 {
 	const struct config *cfg = p->cfg;
 
-	if (slot_take(sl, cfg->crypt.unseal_lock_dir, cfg->crypt.max_unseals,
-		      stream_deadline(&p->s)) == 0)
+	if ((cfg->unseal_slots.n > 0
+		     ? slot_take_set(sl, &cfg->unseal_slots, stream_deadline(&p->s))
+		     : slot_take(sl, cfg->crypt.unseal_lock_dir, cfg->crypt.max_unseals,
+				 stream_deadline(&p->s))) == 0)
 		return 0;
 	if (errno == ETIMEDOUT) {
 		log_warning("event=login_busy reason=unseal_slots");

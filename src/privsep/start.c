@@ -153,6 +153,12 @@ int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn 
 		helper_main(ps, cfg, c, sv[1]);
 	}
 	close(sv[1]);
+	/* The unseal slots (pop3/login.c) stay root's files: the parser gets
+	 * their descriptors, not the directory. */
+	if (ps->role == PRIVSEP_POP3 &&
+	    slot_set_open(&cfg->unseal_slots, cfg->crypt.unseal_lock_dir, cfg->crypt.max_unseals) < 0)
+		log_warning("event=unseal_slots dir=%s error=\"%s\"", cfg->crypt.unseal_lock_dir,
+		            strerror(errno));
 	if (privsep_drop(ps->parser_uid, ps->parser_gid) < 0) {
 		log_error("event=privsep error=\"cannot drop to uid %ld: %s\"",
 		          (long)ps->parser_uid, strerror(errno));

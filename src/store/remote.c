@@ -120,7 +120,7 @@ static int send_locked(int fd, uint8_t type, const void *a, size_t alen, const v
 	return rc;
 }
 
-static int slot_take(unsigned *slot)
+static int wire_slot_take(unsigned *slot)
 {
 	int rc = -1;
 
@@ -139,7 +139,7 @@ static int slot_take(unsigned *slot)
 	return rc;
 }
 
-static void slot_free(unsigned slot)
+static void wire_slot_free(unsigned slot)
 {
 	pthread_mutex_lock(&lock);
 	slots_used &= ~(1u << slot);
@@ -161,13 +161,13 @@ int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, un
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		memcpy(ids + i * MAILBOX_ID_LEN, mbs[i]->id, MAILBOX_ID_LEN);
-	rc = slot_take(slot);
+	rc = wire_slot_take(slot);
 	if (rc == 0) {
 		s = (uint8_t)*slot;
 		rc = send_locked(fd, WIRE_BEGIN, &s, 1, ids, n * MAILBOX_ID_LEN, 1);
 		saved = errno;
 		if (rc < 0)
-			slot_free(*slot);
+			wire_slot_free(*slot);
 		errno = saved;
 	}
 	free(ids);
@@ -205,7 +205,7 @@ int remote_delivery_call(int fd, unsigned slot, uint8_t type)
 	int saved = errno;
 
 	if (type != WIRE_PREPARE)
-		slot_free(slot);
+		wire_slot_free(slot);
 	errno = saved;
 	return rc;
 }
@@ -243,7 +243,7 @@ int remote_delivery_commit(int fd, unsigned slot)
 		rc = committed_locked(fd);
 	pthread_mutex_unlock(&lock);
 	saved = errno;
-	slot_free(slot);
+	wire_slot_free(slot);
 	errno = saved;
 	return rc;
 }

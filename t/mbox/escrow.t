@@ -118,14 +118,14 @@ t.like(env.run("msgw-mbox", "show", a.id).stdout.decode(), f"escrow:      {escro
 t.like(env.run("msgw-mbox", "show", b.id).stdout.decode(), "escrow:      none", "show: B's escrow line")
 
 # recover: the escrow identity exports A's messages byte-exact.
-out = os.path.join(env.dir, "recovered")
+out = env.owned_dir("recovered")
 r = env.run("msgw-mbox", "recover", a.id, "--escrow-identity", escrow_key, "--maildir", out)
 t.is_(r.returncode, 0, "recover with the escrow identity")
 got = [open(os.path.join(out, "new", n), "rb").read() for n in os.listdir(os.path.join(out, "new"))]
 t.is_(got, [plain_pw], "recover exported the message byte-exact")
-r = env.run("msgw-mbox", "recover", b.id, "--escrow-identity", escrow_key, "--maildir", out + "-b")
+r = env.run("msgw-mbox", "recover", b.id, "--escrow-identity", escrow_key, "--maildir", env.owned_dir("recovered-b"))
 t.is_(r.returncode, 65, "recover of B (no escrow stanza): exit 65, nothing decrypts")
-r = env.run("msgw-mbox", "recover", a.id, "--escrow-identity", fa, "--maildir", out + "-x")
+r = env.run("msgw-mbox", "recover", a.id, "--escrow-identity", fa, "--maildir", env.owned_dir("recovered-x"))
 t.is_(r.returncode, 65, "recover with a file that is no identity: exit 65")
 
 # The password of A is lost. reset-password with the escrow identity.

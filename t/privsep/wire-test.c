@@ -45,7 +45,7 @@ static void headers(void)
 	ok(!header_ok(WIRE_LOGIN, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD + 1),
 	   "LOGIN with an overlong password refused");
 	ok(!header_ok(WIRE_OPEN, 35), "OPEN of the wrong size refused");
-	ok(!header_ok(0, 0) && !header_ok(13, 4) && !header_ok(255, 0), "unknown types refused");
+	ok(!header_ok(0, 0) && !header_ok(14, 4) && !header_ok(255, 0), "unknown types refused");
 	ok(!header_ok(WIRE_SEEN_ADD, MAILBOX_ID_LEN + 31), "SEEN_ADD with a short key refused");
 }
 
