@@ -87,8 +87,8 @@ for u in $USERS; do
 done
 
 # data_dir: only msgw enters it and lists the mailboxes.
-is "$(stat -c '%a %U:%G' /var/lib/msgw 2>&1)" "750 msgw:msgw" "data_dir /var/lib/msgw is 0750 msgw:msgw"
-is "$(stat -c '%a %U:%G' /var/lib/msgw/mailboxes 2>&1)" "700 msgw:msgw" "mailboxes/ is 0700 msgw:msgw"
+is "$(stat -c '%a %U:%G' /var/lib/msgw 2>&1)" "711 msgw:msgw" "data_dir /var/lib/msgw is 0711 msgw:msgw (msgw-store(5))"
+is "$(stat -c '%a %U:%G' /var/lib/msgw/mailboxes 2>&1)" "711 msgw:msgw" "mailboxes/ is 0711 msgw:msgw"
 
 # The configuration is a conffile; a certificate was made for it.
 like "$(dpkg-query -W -f '${Conffiles}' msgw)" "/etc/msgw/msgw.conf" "/etc/msgw/msgw.conf is a conffile"
@@ -97,7 +97,7 @@ ok $? "/etc/msgw/msgw.conf is the example configuration"
 msgw-acme -c /etc/msgw/msgw.conf status > "$T/acme.txt" 2>&1
 ok $? "msgw-acme status: the self-signed certificate made at installation is valid" ||
 	sed 's/^/# /' "$T/acme.txt"
-is "$(stat -c '%a %U:%G' /etc/msgw/tls/key.pem 2>&1)" "640 root:msgw" "the key is readable by group msgw only"
+is "$(stat -c '%a %U:%G' /etc/msgw/tls/key.pem 2>&1)" "600 root:root" "the key is root's only (read before the front ends drop)"
 
 # Units: every one in share/ installed, each verified, none enabled.
 for f in "$MSGW_SRCDIR"/share/*.socket "$MSGW_SRCDIR"/share/*.timer "$MSGW_SRCDIR"/share/*.service.in; do
