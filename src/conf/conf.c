@@ -430,6 +430,14 @@ out:
 	return rc;
 }
 
+static void free_pem(struct tls_pem *p)
+{
+	free(p->cert);
+	if (p->key)
+		explicit_bzero(p->key, p->key_len);
+	free(p->key);
+}
+
 void config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -445,10 +453,8 @@ void config_free(struct config *cfg)
 	free(cfg->smtp.networks);
 	free(cfg->path);
 	slot_set_close(&cfg->unseal_slots);
-	free(cfg->tls_preload.cert);
-	if (cfg->tls_preload.key)
-		explicit_bzero(cfg->tls_preload.key, cfg->tls_preload.key_len);
-	free(cfg->tls_preload.key);
+	free_pem(&cfg->tls_preload);
+	free_pem(&cfg->tls_rsa_preload);
 	memset(cfg, 0, sizeof *cfg);
 }
 

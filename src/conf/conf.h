@@ -85,10 +85,11 @@ struct config {
 	} store_helper;
 	/* not a key: crypt.unseal_lock_dir's files, opened before privileges drop */
 	struct slot_set unseal_slots;
-	struct {                 /* not keys: tls.cert and tls.key read before privileges drop */
+	/* not keys: tls.cert/tls.key and the RSA pair, read before privileges drop */
+	struct tls_pem {
 		char *cert, *key;
 		size_t cert_len, key_len;
-	} tls_preload;
+	} tls_preload, tls_rsa_preload;
 };
 
 /* Which file to read: explicit (-c) wins, then $MSGW_CONFIG, then default. */

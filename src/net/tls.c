@@ -87,13 +87,26 @@ static int handshake(struct stream *s, struct tls_conn *t, int timeout_s)
  * mismatch is retried briefly instead of failing the handshake. */
 #define TLS_FILE_MAX (1024 * 1024)
 
+static int preload_pair(struct tls_pem *p, const char *cert, const char *key)
+{
+	if (read_file_bounded(cert, TLS_FILE_MAX, &p->cert, &p->cert_len) < 0)
+		return -1;
+	return read_file_bounded(key, TLS_FILE_MAX, &p->key, &p->key_len);
+}
+
+static int rsa_pair_configured(const struct config *cfg)
+{
+	return cfg->tls.rsa_cert != NULL && cfg->tls.rsa_cert[0] != '\0' &&
+	       !(access(cfg->tls.rsa_cert, F_OK) < 0 && errno == ENOENT);
+}
+
 int tls_server_preload(struct config *cfg)
 {
-	if (read_file_bounded(cfg->tls.cert, TLS_FILE_MAX, &cfg->tls_preload.cert,
-			      &cfg->tls_preload.cert_len) < 0)
+	if (preload_pair(&cfg->tls_preload, cfg->tls.cert, cfg->tls.key) < 0)
 		return -1;
-	return read_file_bounded(cfg->tls.key, TLS_FILE_MAX, &cfg->tls_preload.key,
-				 &cfg->tls_preload.key_len);
+	if (!rsa_pair_configured(cfg))
+		return 0;
+	return preload_pair(&cfg->tls_rsa_preload, cfg->tls.rsa_cert, cfg->tls.rsa_key);
 }
 
 int tls_server_ready(const struct config *cfg)
@@ -104,10 +117,10 @@ int tls_server_ready(const struct config *cfg)
 	       access(cfg->tls.key, R_OK) == 0;
 }
 
-static int load_preloaded(gnutls_certificate_credentials_t cred, const struct config *cfg)
+static int load_preloaded(gnutls_certificate_credentials_t cred, const struct tls_pem *p)
 {
-	gnutls_datum_t c = { (unsigned char *)cfg->tls_preload.cert, (unsigned)cfg->tls_preload.cert_len };
-	gnutls_datum_t k = { (unsigned char *)cfg->tls_preload.key, (unsigned)cfg->tls_preload.key_len };
+	gnutls_datum_t c = { (unsigned char *)p->cert, (unsigned)p->cert_len };
+	gnutls_datum_t k = { (unsigned char *)p->key, (unsigned)p->key_len };
 
 	return gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
 }
@@ -133,10 +146,13 @@ static int load_second_pair(struct stream *s, gnutls_certificate_credentials_t c
 {
 	int rc;
 
-	if (cfg->tls.rsa_cert == NULL || cfg->tls.rsa_cert[0] == '\0' ||
-	    (access(cfg->tls.rsa_cert, F_OK) < 0 && errno == ENOENT))
+	if (cfg->tls_rsa_preload.key)
+		rc = load_preloaded(cred, &cfg->tls_rsa_preload);
+	else if (!rsa_pair_configured(cfg))
 		return 0;
-	if ((rc = load_pair(cred, cfg->tls.rsa_cert, cfg->tls.rsa_key)) < 0) {
+	else
+		rc = load_pair(cred, cfg->tls.rsa_cert, cfg->tls.rsa_key);
+	if (rc < 0) {
 		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.rsa_cert,
 				 cfg->tls.rsa_key, gnutls_strerror(rc));
 		return -1;
@@ -162,7 +178,7 @@ int tls_server_start(struct stream *s, const struct config *cfg)
 	}
 	if ((rc = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
 		goto fail;
-	rc = cfg->tls_preload.key ? load_preloaded(t->cred, cfg)
+	rc = cfg->tls_preload.key ? load_preloaded(t->cred, &cfg->tls_preload)
 				  : load_pair(t->cred, cfg->tls.cert, cfg->tls.key);
 	if (rc < 0) {
 		stream_set_error(s, STREAM_TLS, "cannot load %s / %s: %s", cfg->tls.cert,

@@ -105,13 +105,20 @@ static int shed_connection(const struct conn *c)
 	return 0;
 }
 
+static void forget_key(struct tls_pem *p)
+{
+	if (p->key) {
+		wipe(p->key, p->key_len);
+		free(p->key);
+		p->key = NULL;
+	}
+}
+
+/* The helper never does TLS: it keeps no private key. */
 static void forget_tls_key(struct config *cfg)
 {
-	if (cfg->tls_preload.key) {
-		wipe(cfg->tls_preload.key, cfg->tls_preload.key_len);
-		free(cfg->tls_preload.key);
-		cfg->tls_preload.key = NULL;
-	}
+	forget_key(&cfg->tls_preload);
+	forget_key(&cfg->tls_rsa_preload);
 }
 
 static _Noreturn void helper_main(const struct privsep *ps, struct config *cfg,

@@ -155,7 +155,10 @@ for k, v in done.items():
 
 # Restore into a fresh data_dir on another path, serve it, read it back.
 restore = os.path.join(env.dir, "restore", "elsewhere")
-os.makedirs(restore, mode=0o700)
+os.makedirs(restore)
+# As tmpfiles.d makes data_dir's parents: the store user passes through.
+os.chmod(os.path.dirname(restore), 0o711)
+os.chmod(restore, 0o711)
 r = subprocess.run(["tar", "-C", restore, "-xpf", archive], capture_output=True, text=True,
                    timeout=300)
 t.is_(r.returncode, 0, "tar -xpf restores the copy", )

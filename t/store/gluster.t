@@ -30,7 +30,7 @@ import glusterlib  # noqa: E402
 glusterlib.outer(os.path.abspath(__file__), timeout=900)
 
 from glusterlib import Cluster, on_host  # noqa: E402
-from msgwtest import Test, free_port, start_process, wait_port  # noqa: E402
+from msgwtest import Test, free_port, start_process, store_dir, wait_port  # noqa: E402
 
 LEASE, RENEW = 6, 2
 CLIENTS, PER_CLIENT, SIZE = 8, 25, 4096
@@ -53,7 +53,7 @@ class Host:
         self.env = t.env(**conf)
         self.ca = tls.ca if tls else self.env.ca
         self.data_dir = os.path.join(mount, "data")
-        os.makedirs(self.data_dir, exist_ok=True)
+        store_dir(self.data_dir)   # msgw's, 0711, as tmpfiles.d makes it
         self.env.write_config(dict(self.env.settings, data_dir=self.data_dir))
 
     def run(self, *args, input=None):
