@@ -50,13 +50,14 @@ static const struct key keys[] = {
 	{ "pop3.login_failure_delay", K_INT, F(pop3.login_failure_delay), NULL, 2000, 0, 60000, 0 },
 	{ "pop3.idle_timeout", K_INT, F(pop3.idle_timeout), NULL, 600, 1, DAY, 0 },
 	{ "pop3.max_errors", K_INT, F(pop3.max_errors), NULL, 10, 1, 1000, 0 },
-	{ "proxy.enabled", K_BOOL, F(proxy.enabled), NULL, 1, 0, 1, 0 },
+	{ "proxy.enabled", K_BOOL, F(proxy.enabled), NULL, 0, 0, 1, 0 },
 	{ "proxy.ca_file", K_STR, F(proxy.ca_file), "", 0, 0, 0, 0 },
 	{ "proxy.allowed_targets", K_LIST, F(proxy.allowed_targets), NULL, 0, 0, 0, 0 },
 	{ "proxy.target_ca_files", K_LIST, F(proxy.target_ca_files), NULL, 0, 0, 0, 0 },
 	{ "proxy.pop3_require_copy", K_BOOL, F(proxy.pop3_require_copy), NULL, 0, 0, 1, 0 },
 	{ "proxy.connect_timeout", K_INT, F(proxy.connect_timeout), NULL, 30, 1, 3600, 0 },
 	{ "proxy.reply_timeout", K_INT, F(proxy.reply_timeout), NULL, 300, 1, DAY, 0 },
+	{ "proxy.allowed_networks", K_LIST, F(proxy.allowed_networks), NULL, 0, 0, 0, 0 },
 	{ "acme.directory", K_STR, F(acme.directory), "https://acme-v02.api.letsencrypt.org/directory", 0, 0, 0, 1 },
 	{ "acme.staging_directory", K_STR, F(acme.staging_directory), "https://acme-staging-v02.api.letsencrypt.org/directory", 0, 0, 0, 0 },
 	{ "acme.ca_file", K_STR, F(acme.ca_file), "", 0, 0, 0, 0 },
@@ -295,22 +296,42 @@ static int walk(struct ctx *c, struct config *cfg, const config_setting_t *group
 	return 0;
 }
 
-static int parse_networks(struct ctx *c, struct config *cfg, const config_t *lc)
+/* A CIDR list key into its parsed array (NULL, 0 for an empty list). */
+static int parse_cidrs(struct ctx *c, const config_t *lc, const char *key,
+		       const struct strlist *l, struct cidr **out, size_t *n)
 {
-	const struct strlist *l = &cfg->smtp.allowed_networks;
-
 	if (l->n == 0)
 		return 0;
-	cfg->smtp.networks = calloc(l->n, sizeof *cfg->smtp.networks);
-	if (cfg->smtp.networks == NULL)
-		return fail(c, NULL, "smtp.allowed_networks", "out of memory");
+	*out = calloc(l->n, sizeof **out);
+	if (*out == NULL)
+		return fail(c, NULL, key, "out of memory");
 	for (size_t i = 0; i < l->n; i++) {
-		if (cidr_parse(l->v[i], &cfg->smtp.networks[i]) < 0)
-			return fail(c, config_lookup(lc, "smtp.allowed_networks"), "smtp.allowed_networks",
+		if (cidr_parse(l->v[i], &(*out)[i]) < 0)
+			return fail(c, config_lookup(lc, key), key,
 				    "\"%s\" is not an address or address/prefix", l->v[i]);
 	}
-	cfg->smtp.n_networks = l->n;
+	*n = l->n;
 	return 0;
+}
+
+static int parse_networks(struct ctx *c, struct config *cfg, const config_t *lc)
+{
+	if (parse_cidrs(c, lc, "smtp.allowed_networks", &cfg->smtp.allowed_networks,
+			&cfg->smtp.networks, &cfg->smtp.n_networks) < 0)
+		return -1;
+	return parse_cidrs(c, lc, "proxy.allowed_networks", &cfg->proxy.allowed_networks,
+			   &cfg->proxy.networks, &cfg->proxy.n_networks);
+}
+
+/* Default-deny: an enabled proxy must name its upstreams. */
+static int check_proxy_targets(struct ctx *c, struct config *cfg, const config_t *lc)
+{
+	const config_setting_t *s = config_lookup(lc, "proxy.allowed_targets");
+
+	if (!cfg->proxy.enabled || cfg->proxy.allowed_targets.n > 0)
+		return 0;
+	return fail(c, s ? s : config_lookup(lc, "proxy.enabled"), "proxy.allowed_targets",
+		    "must list at least one upstream server when proxy.enabled is true");
 }
 
 /* "PATTERN=/absolute/ca.pem": the pattern as in proxy.allowed_targets. */
@@ -335,7 +356,7 @@ static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 	if (cfg->status.oldest_warning_hours > cfg->status.oldest_critical_hours)
 		return fail(c, config_lookup(lc, "status.oldest_warning_hours"), "status.oldest_warning_hours",
 			    "must not exceed status.oldest_critical_hours");
-	if (check_target_cas(c, cfg, lc) < 0)
+	if (check_target_cas(c, cfg, lc) < 0 || check_proxy_targets(c, cfg, lc) < 0)
 		return -1;
 	return parse_networks(c, cfg, lc);
 }
@@ -390,6 +411,7 @@ void config_free(struct config *cfg)
 		}
 	}
 	free(cfg->smtp.networks);
+	free(cfg->proxy.networks);
 	free(cfg->path);
 	memset(cfg, 0, sizeof *cfg);
 }

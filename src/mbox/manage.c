@@ -15,9 +15,11 @@ int cmd_create(struct ctx *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "proxy", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *desc = "";
+	int proxy = 0;
 	char password[STORE_PASSWORD_LEN + 1];
 	struct mailbox mb;
 	int opt, rc;
@@ -27,6 +29,7 @@ int cmd_create(struct ctx *c, int argc, char **argv)
 		switch (opt) {
 		case 'd': desc = optarg; break;
 		case 'j': c->json = 1; break;
+		case 'p': proxy = 1; break;
 		default: cmd_bad_option(c, argv);
 		}
 	}
@@ -46,6 +49,11 @@ int cmd_create(struct ctx *c, int argc, char **argv)
 		return errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL
 			: errno == EACCES ? EX_NOPERM : EX_CANTCREAT;
 	}
+	mb.proxy = proxy;
+	if (proxy && store_mailbox_save(&c->st, &mb) < 0) {
+		wipe(password, sizeof password);
+		return fail_mailbox(mb.id, errno);
+	}
 	rc = print_password(c, &mb, password, "created");
 	wipe(password, sizeof password);
 	return rc;
@@ -57,9 +65,10 @@ int cmd_edit(struct ctx *c, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "description", required_argument, NULL, 'd' },
 		{ "status", required_argument, NULL, 's' },
+		{ "proxy", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *desc = NULL, *status = NULL, *id;
+	const char *name = NULL, *desc = NULL, *status = NULL, *proxy = NULL, *id;
 	struct mailbox mb;
 	int opt, rc;
 
@@ -69,13 +78,17 @@ int cmd_edit(struct ctx *c, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'd': desc = optarg; break;
 		case 's': status = optarg; break;
+		case 'p': proxy = optarg; break;
 		default: cmd_bad_option(c, argv);
 		}
 	}
 	if (argc - optind != 1)
 		app_usage_error(&c->app, "edit: exactly one ID expected");
-	if (!name && !desc && !status)
-		app_usage_error(&c->app, "edit: nothing to change (--name, --description or --status)");
+	if (!name && !desc && !status && !proxy)
+		app_usage_error(&c->app,
+				"edit: nothing to change (--name, --description, --status or --proxy)");
+	if (proxy && strcmp(proxy, "on") != 0 && strcmp(proxy, "off") != 0)
+		app_usage_error(&c->app, "edit: --proxy must be on or off");
 	if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0)
 		app_usage_error(&c->app, "edit: --status must be active or suspended");
 	id = argv[optind];
@@ -94,9 +107,12 @@ int cmd_edit(struct ctx *c, int argc, char **argv)
 		snprintf(mb.description, sizeof mb.description, "%s", desc);
 	if (status)
 		mb.suspended = strcmp(status, "suspended") == 0;
+	if (proxy)
+		mb.proxy = strcmp(proxy, "on") == 0;
 	if (store_mailbox_save(&c->st, &mb) < 0)
 		return fail_mailbox(id, errno);
-	printf("Mailbox %s updated: %s, name \"%s\".\n", id, mb.suspended ? "suspended" : "active", mb.name);
+	printf("Mailbox %s updated: %s, %s, name \"%s\".\n", id, mb.suspended ? "suspended" : "active",
+	       mb.proxy ? "proxy" : "journal", mb.name);
 	return EX_OK;
 }
 

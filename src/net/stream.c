@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -274,6 +275,24 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n)
 	memcpy(buf, s->rbuf + s->rpos, n);
 	s->rpos += n;
 	return (ssize_t)n;
+}
+
+ssize_t stream_peek(struct stream *s, const unsigned char **p)
+{
+	if (s->rpos == s->rlen) {
+		int r = fill(s);
+		if (r <= 0)
+			return r;
+	}
+	*p = s->rbuf + s->rpos;
+	return (ssize_t)(s->rlen - s->rpos);
+}
+
+void stream_consume(struct stream *s, size_t n)
+{
+	if (n > s->rlen - s->rpos)
+		abort(); /* more than stream_peek offered: a caller bug */
+	s->rpos += n;
 }
 
 int stream_read_exact(struct stream *s, void *buf, size_t n)

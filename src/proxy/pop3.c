@@ -295,56 +295,70 @@ lost:
 	(void)stream_puts(p->c, "-ERR [SYS/TEMP] Connection to the target server lost\r\n");
 }
 
-/* Connect, TLS, then the client's credentials, the same way it sent them.
- * Returns 1 logged in, 0 refused (reply sent), -1 failed (reply sent). */
-static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how)
-{
-	char err[256], *cmd = NULL, *msg = NULL;
-	size_t ulen = strlen(p->t.user), mlen = ulen + plen + 2, clen = (mlen + 2) / 3 * 4 + 32;
-	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls), st = -1;
-	const char *why = "-ERR [SYS/TEMP] Cannot reach the target server\r\n";
+/* The one reply to every refusal before the upstream has answered the
+ * credentials, as msgw-pop3's own failed log-in; the reason is logged. */
+#define REFUSAL "-ERR [AUTH] Authentication failed\r\n"
 
-	if (upstream_connect(&p->up, p->cfg, p->t.host, p->t.port, err, sizeof err) < 0)
-		goto fail;
-	why = "-ERR [SYS/TEMP] Target server's TLS certificate not trusted or TLS failed\r\n";
-	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
-		goto fail;
-	why = "-ERR [SYS/TEMP] Target server did not answer as expected\r\n";
-	snprintf(err, sizeof err, "bad greeting");
+/* Connect and TLS: -1 (err filled) when the target is no usable server. */
+static int up_open(struct pp *p, int implicit, char *err, size_t errlen)
+{
+	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_pop3_ports, err, errlen) < 0)
+		return -1;
+	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, errlen) < 0)
+		return -1;
+	snprintf(err, errlen, "bad greeting");
 	if (up_status(p) != 1)
-		goto fail;
+		return -1;
 	if (!implicit) {
-		why = "-ERR [SYS/TEMP] Target server offers no STLS; credentials not sent\r\n";
-		snprintf(err, sizeof err, "STLS refused");
+		snprintf(err, errlen, "STLS refused");
 		if (up_cmd(p, "STLS") != 1)
-			goto fail;
-		why =
-		    "-ERR [SYS/TEMP] Target server's TLS certificate not trusted or TLS failed\r\n";
-		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
-			goto fail;
+			return -1;
+		if (upstream_tls(&p->up, p->cfg, p->t.host, err, errlen) < 0)
+			return -1;
 	}
-	why = "-ERR [SYS/TEMP] Target server did not answer as expected\r\n";
-	snprintf(err, sizeof err, "lost during log-in");
-	if ((cmd = malloc(clen + mlen)) == NULL || (msg = malloc(mlen + 1)) == NULL)
-		goto fail;
+	return 0;
+}
+
+/* The client's credentials, the same way it sent them: 1 +OK, 0 -ERR,
+ * -1 lost. */
+static int up_credentials(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how,
+                          char *cmd, size_t csize, char *msg)
+{
+	size_t ulen = strlen(p->t.user), mlen = ulen + plen + 2;
+	int st;
+
 	if (how == PROXY_POP3_SASL_PLAIN) {
 		msg[0] = '\0';
 		memcpy(msg + 1, p->t.user, ulen);
 		msg[ulen + 1] = '\0';
 		memcpy(msg + ulen + 2, pass, plen);
 		memcpy(cmd, "AUTH PLAIN ", 11);
-		if (b64_encode(msg, mlen, cmd + 11, clen - 11) < 0 || (st = up_cmd(p, cmd)) < 0)
-			goto fail;
-	} else {
-		snprintf(cmd, clen + mlen, "USER %s", p->t.user);
-		if ((st = up_cmd(p, cmd)) < 0)
-			goto fail;
-		if (st == 1) {
-			snprintf(cmd, clen + mlen, "PASS %.*s", (int)plen, pass);
-			if ((st = up_cmd(p, cmd)) < 0)
-				goto fail;
-		}
+		if (b64_encode(msg, mlen, cmd + 11, csize - 11) < 0)
+			return -1;
+		return up_cmd(p, cmd);
 	}
+	snprintf(cmd, csize, "USER %s", p->t.user);
+	if ((st = up_cmd(p, cmd)) != 1)
+		return st;
+	snprintf(cmd, csize, "PASS %.*s", (int)plen, pass);
+	return up_cmd(p, cmd);
+}
+
+/* Connect, TLS, then the credentials. Returns 1 logged in, 0 refused by
+ * the upstream (its reply sent), -1 failed (logged; the caller refuses). */
+static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how)
+{
+	char err[256], *cmd = NULL, *msg = NULL;
+	size_t mlen = strlen(p->t.user) + plen + 2, clen = (mlen + 2) / 3 * 4 + 32 + mlen;
+	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls), st = -1;
+
+	if (up_open(p, implicit, err, sizeof err) < 0)
+		goto fail;
+	snprintf(err, sizeof err, "lost during log-in");
+	if ((cmd = malloc(clen)) == NULL || (msg = malloc(mlen + 1)) == NULL)
+		goto fail;
+	if ((st = up_credentials(p, pass, plen, how, cmd, clen, msg)) < 0)
+		goto fail;
 	(void)stream_write(p->c, p->line, p->len); /* the upstream's verdict */
 	log_login(p, st == 1 ? "ok" : "rejected_by_target", NULL);
 	goto out;
@@ -355,12 +369,11 @@ fail:
 	          p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
 	              ? stream_strerror(&p->up.s)
 	              : err);
-	(void)stream_puts(p->c, why);
 out:
 	if (p->up.fd >= 0)
 		wipe(p->up.s.wbuf, sizeof p->up.s.wbuf); /* PASS / AUTH, sent */
 	if (cmd)
-		wipe(cmd, clen + mlen);
+		wipe(cmd, clen);
 	if (msg)
 		wipe(msg, mlen + 1);
 	free(cmd);
@@ -368,24 +381,24 @@ out:
 	return st;
 }
 
-/* Everything the client is told before the upstream is involved. */
-static const char *check_login(struct pp *p, const char *login)
+/* Everything checked before the upstream is involved: NULL, or the reply
+ * (one text for every refusal but the caller bug of a client not on TLS). */
+static const char *check_login(struct pp *p, const char *peer, const char *login)
 {
-	static const char *const replies[PROXY_REFUSALS] = {
-		[PROXY_DISABLED] = "-ERR [SYS/PERM] The recording proxy is disabled here\r\n",
-		[PROXY_NO_TLS] = "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n",
-		[PROXY_BAD_LOGIN] = "-ERR [AUTH] Log-in name must be remote_user%target_server%mailbox_id\r\n",
-		[PROXY_TARGET_DENIED] = "-ERR [AUTH] Target server not allowed by this gateway\r\n",
-		[PROXY_UNKNOWN_BOX] = "-ERR [AUTH] Unknown gateway mailbox\r\n",
-		[PROXY_SUSPENDED_BOX] = "-ERR [SYS/TEMP] Gateway mailbox suspended\r\n",
-		[PROXY_STORE_ERROR] = "-ERR [SYS/TEMP] Gateway mailbox unavailable\r\n",
+	const struct proxy_client cl = {
+		.proto = "pop3",
+		.peer = peer,
+		.tls = tls_active(p->c),
+		.defport = p->fe->implicit_tls ? "995" : "110",
+		.std_ports = proxy_pop3_ports,
 	};
-	enum proxy_refusal r = proxy_check_login(p->cfg, tls_active(p->c), "pop3", login,
-						 p->fe->implicit_tls ? "995" : "110", &p->t, &p->box);
+	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 	size_t i;
 
 	if (r != PROXY_OK)
-		return replies[r];
+		return r == PROXY_NO_TLS
+		           ? "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n"
+		           : REFUSAL;
 	/* the dedup key: the upstream account, host case-folded */
 	snprintf(p->account, sizeof p->account, "%s%%%s", p->t.user, p->t.host);
 	for (i = strlen(p->t.user) + 1; p->account[i]; i++)
@@ -393,12 +406,14 @@ static const char *check_login(struct pp *p, const char *login)
 	return NULL;
 }
 
-int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *login,
-                        const char *password, size_t plen, enum proxy_pop3_auth how)
+int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *peer,
+                        const char *login, const char *password, size_t plen,
+                        enum proxy_pop3_auth how)
 {
 	struct pp *p = calloc(1, sizeof *p);
+	long long start = stream_now_ms();
 	const char *why;
-	int rc = PROXY_REFUSED;
+	int rc = PROXY_REFUSED, st;
 
 	if (p == NULL) {
 		(void)stream_puts(client, "-ERR [SYS/TEMP] Out of memory\r\n");
@@ -409,11 +424,13 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
 	tcp_nodelay(client->wfd);
 	p->cfg = &fe->app.cfg;
 	p->up.fd = -1;
-	if ((why = check_login(p, login)) != NULL) {
-		(void)stream_puts(client, why);
+	if ((why = check_login(p, peer, login)) != NULL ||
+	    (st = up_login(p, password, plen, how)) < 0) {
+		proxy_refusal_delay(p->cfg, start);
+		(void)stream_puts(client, why ? why : REFUSAL);
 		goto out;
 	}
-	if (up_login(p, password, plen, how) != 1)
+	if (st != 1)
 		goto out;
 	rc = PROXY_FINISHED;
 	stream_set_timeout(client, p->cfg->pop3.idle_timeout * 1000);

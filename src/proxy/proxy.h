@@ -20,15 +20,29 @@ struct proxy_target {
 	char host[PROXY_HOST_MAX]; /* name or address, without brackets */
 	char port[6];              /* decimal, "" when the log-in names none */
 	char mailbox[MAILBOX_ID_LEN + 1];
+	int literal;               /* allowed_targets names host itself, not by a wildcard */
 };
 
 /* Split on the last two '%'. -1 with a short reason for the client. */
 int proxy_login_parse(const char *login, struct proxy_target *t, const char **why);
-/* An empty list allows every target; else exact names (case-insensitive),
- * "*.example.com" (any name below example.com) or addresses. */
-int proxy_target_allowed(const struct strlist *patterns, const char *host);
 /* The CA file proxy.target_ca_files names for host, or NULL. */
 const char *proxy_target_ca(const struct strlist *list, const char *host);
+
+/* --- target.c: proxy.allowed_targets (see there for the rules) --- */
+enum proxy_match { MATCH_NONE = 0, MATCH_WILDCARD, MATCH_LITERAL };
+/* std_ports: the protocol's standard ports, NULL-terminated. */
+enum proxy_match proxy_target_match(const struct strlist *patterns, const char *host,
+                                    const char *port, const char *const *std_ports);
+int proxy_pattern_valid(const char *pattern);
+/* Name against a name pattern: exact (case-insensitive), "*", "*.domain". */
+int proxy_host_match(const char *pat, const char *host);
+struct sockaddr;
+/* Loopback, private, link-local, unique-local, multicast, unspecified. */
+int proxy_addr_special(const struct sockaddr *sa);
+/* Does a pattern whose port rule admits port name this very address? */
+int proxy_addr_listed(const struct strlist *patterns, const struct sockaddr *sa, const char *port,
+                      const char *const *std_ports);
+extern const char *const proxy_smtp_ports[], *const proxy_pop3_ports[];
 
 /* Why a log-in is refused before the upstream is involved. */
 enum proxy_refusal {
@@ -37,6 +51,8 @@ enum proxy_refusal {
 	PROXY_NO_TLS,         /* the client is not on TLS: a caller bug, never relayed */
 	PROXY_BAD_LOGIN,      /* not remote_user%target_server%mailbox_id */
 	PROXY_TARGET_DENIED,  /* not in proxy.allowed_targets */
+	PROXY_NETWORK,        /* client outside proxy.allowed_networks or the mailbox's */
+	PROXY_JOURNAL_BOX,    /* a journal mailbox, not a proxy mailbox */
 	PROXY_UNKNOWN_BOX,
 	PROXY_SUSPENDED_BOX,
 	PROXY_STORE_ERROR,
@@ -46,9 +62,19 @@ struct proxy_box;
 /* The checks both protocols make, in order; refusals are logged here. On
  * PROXY_OK, t is filled (port defport when the log-in names none) and box
  * is open for the tee. */
-enum proxy_refusal proxy_check_login(const struct config *cfg, int client_tls, const char *proto,
-				     const char *login, const char *defport, struct proxy_target *t,
+struct proxy_client {
+	const char *proto;             /* "smtp" or "pop3" */
+	const char *peer;              /* numeric address */
+	int tls;                       /* on TLS now */
+	const char *defport;           /* when the log-in names no port */
+	const char *const *std_ports;
+};
+enum proxy_refusal proxy_check_login(const struct config *cfg, const struct proxy_client *cl,
+				     const char *login, struct proxy_target *t,
 				     struct proxy_box *box);
+/* Every refusal before the upstream has answered the credentials waits
+ * until start + pop3.login_failure_delay, like a failed POP3 log-in. */
+void proxy_refusal_delay(const struct config *cfg, long long start_ms);
 /* "event=proxy_login proto=... user=... target=... mailbox=... result=..." */
 void proxy_log_login(const char *proto, const struct proxy_target *t, const char *result,
 		     const char *detail);
@@ -72,8 +98,8 @@ struct upstream {
 
 /* Resolve and connect within connect_timeout; the stream then uses
  * reply_timeout for every read and write. -1 with err filled. */
-int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
-                     const char *port, char *err, size_t errlen);
+int upstream_connect(struct upstream *u, const struct config *cfg, const struct proxy_target *t,
+                     const char *const *std_ports, char *err, size_t errlen);
 /* TLS client handshake, chain and host name verified. */
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
                  size_t errlen);
@@ -154,6 +180,18 @@ struct dot_result {
  * terminator, so pipelined input after it stays in the stream. */
 void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx, int hold_end,
                struct dot_result *r);
+
+/* --- data.c: the SMTP client's DATA, as msgw-smtp reads it --- */
+struct data_relay_result {
+	int in_err, fwd_err, tee_err;
+	int too_long; /* a line over SMTP_DATA_LINE_MAX */
+	uint64_t raw;
+};
+/* Read the client's message up to CRLF.CRLF, tee the content (when tee is
+ * active), send it re-stuffed to up (NULL: nowhere), without the final
+ * "." CRLF. Pipelined input after the terminator stays in the stream. */
+void proxy_data_relay(struct stream *in, struct stream *up, struct tee *tee,
+                      struct data_relay_result *r);
 
 /* --- reply helpers --- */
 /* Does the (space-separated) line start with verb, case-insensitively? */

@@ -15,6 +15,7 @@
 #include "net/tls.h"
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
+#include "smtp/command.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/wipe.h"
@@ -89,13 +90,30 @@ static int reply_read(struct stream *s, struct reply *r)
 	}
 }
 
+/* The upstream's reply; -1 when it is lost or garbled, or when it says
+ * 354 to anything but the proxy's own DATA: the upstream would take what
+ * follows as message content the proxy never recorded, so the session
+ * ends there (with up_dead set, nothing more goes upstream). */
+static int up_reply(struct sp *p, int after_data)
+{
+	if (reply_read(&p->up.s, &p->r) < 0)
+		return -1;
+	if (p->r.code == 354 && !after_data) {
+		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s", p->t.mailbox,
+		          p->t.host);
+		p->up_dead = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* One command to the upstream and its reply; -1 when the upstream is lost. */
 static int up_cmd(struct sp *p, const char *cmd)
 {
 	if (stream_puts(&p->up.s, cmd) < 0 || stream_puts(&p->up.s, "\r\n") < 0 ||
 	    stream_flush(&p->up.s) < 0)
 		return -1;
-	return reply_read(&p->up.s, &p->r);
+	return up_reply(p, 0);
 }
 
 static void client_reply(struct sp *p, const char *text)
@@ -197,30 +215,14 @@ static int trace_header(struct sp *p, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-static int sink_stream(void *ctx, const void *d, size_t n)
-{
-	return stream_write(ctx, d, n);
-}
-
-static int sink_null(void *ctx, const void *d, size_t n)
-{
-	(void)ctx;
-	(void)d;
-	(void)n;
-	return 0;
-}
-
-static int sink_tee(void *ctx, const void *d, size_t n)
-{
-	return tee_write(ctx, d, n);
-}
-
 static const char *store_failure_reply(int err)
 {
 	if (err == EFBIG)
 		return "552 5.3.4 Message too big for the gateway mailbox\r\n";
 	if (err == ENOSPC)
 		return "452 4.3.1 Gateway storage full, message not sent; try again later\r\n";
+	if (err == EMSGSIZE)
+		return "500 5.5.2 Line too long in message, not sent\r\n";
 	return "451 4.3.0 Gateway could not record the message, not sent; try again later\r\n";
 }
 
@@ -300,7 +302,7 @@ static int conclude(struct sp *p)
 /* After the upstream's 354: the message from the client, teed. */
 static int do_data(struct sp *p)
 {
-	struct dot_result dr;
+	struct data_relay_result dr;
 
 	client_reply(p, p->r.text);
 	if (tee_start_header(p) < 0) {
@@ -309,12 +311,16 @@ static int do_data(struct sp *p)
 		p->up_dead = 1;
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	dot_relay(p->c, p->up_dead ? sink_null : sink_stream, &p->up.s,
-	          tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 1, &dr);
+	proxy_data_relay(p->c, p->up_dead ? NULL : &p->up.s, &p->tee, &dr);
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
 		return -1;
+	}
+	if (dr.too_long && !dr.tee_err) {
+		/* refused as msgw-smtp refuses it; never completed upstream */
+		p->tee.err = EMSGSIZE;
+		dr.tee_err = 1;
 	}
 	if (!p->up_dead && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
 		dr.tee_err = 1;
@@ -354,39 +360,19 @@ static int skip_bytes(struct stream *s, unsigned long long n)
 	return 0;
 }
 
-static int parse_bdat(const char *line, unsigned long long *size, int *last)
-{
-	const char *p = line + 4;
-	char *end;
-
-	while (*p == ' ')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	errno = 0;
-	*size = strtoull(p, &end, 10);
-	if (errno)
-		return -1;
-	while (*end == ' ')
-		end++;
-	*last = strcasecmp(end, "LAST") == 0;
-	return *end == '\0' || *last ? 0 : -1;
-}
-
 /* A BDAT chunk: teed first, forwarded always (the upstream counts the
  * bytes); LAST is only sent upstream as a separate "BDAT 0 LAST" once the
  * copy holds the whole message. */
 static int do_bdat(struct sp *p, const char *line)
 {
-	unsigned long long size, left;
+	uint64_t size, left;
 	int last, tee_ok;
 	char cmd[64];
 
-	if (parse_bdat(line, &size, &last) < 0) {
-		client_reply(p, "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
-		return 0;
-	}
-	if (size > (unsigned long long)p->cfg->smtp.max_message_size) {
+	/* checked when the line was read (classify) */
+	if (cmd_parse_bdat(line + 5, &size, &last) < 0)
+		return -1;
+	if (size > (uint64_t)p->cfg->smtp.max_message_size) {
 		client_reply(p, "552 5.3.4 Chunk too big\r\n421 4.3.0 Closing connection\r\n");
 		return -1;
 	}
@@ -407,7 +393,7 @@ static int do_bdat(struct sp *p, const char *line)
 		p->bdat_failed = 1;
 		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
 	}
-	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", size);
+	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", (unsigned long long)size);
 	if (stream_puts(&p->up.s, cmd) < 0)
 		goto lost;
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
@@ -422,11 +408,11 @@ static int do_bdat(struct sp *p, const char *line)
 			(void)tee_write(&p->tee, blk, (size_t)r);
 		if (stream_write(&p->up.s, blk, (size_t)r) < 0)
 			goto lost;
-		left -= (unsigned long long)r;
+		left -= (uint64_t)r;
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	tee_ok = tee_active(&p->tee) && (!last || tee_ready(&p->tee) == 0);
-	if (stream_flush(&p->up.s) < 0 || reply_read(&p->up.s, &p->r) < 0)
+	if (stream_flush(&p->up.s) < 0 || up_reply(p, 0) < 0)
 		goto lost;
 	if (p->r.code / 100 != 2 || !tee_ok) {
 		p->bdat_failed = 1;
@@ -454,6 +440,118 @@ lost:
 	return 0;
 }
 
+static void local(struct ent *e, const char *reply)
+{
+	e->kind = E_LOCAL;
+	e->local = reply;
+}
+
+/* Verbs the proxy relays, and whether what follows them is sound. */
+static int args_ok(const char *verb, const char *args)
+{
+	char helo[SMTP_DOMAIN_MAX + 1];
+
+	if (strcmp(verb, "EHLO") == 0 || strcmp(verb, "HELO") == 0)
+		return cmd_parse_helo(args, helo) == 0;
+	if (strcmp(verb, "MAIL") == 0)
+		return strncasecmp(args, "FROM:", 5) == 0;
+	if (strcmp(verb, "RCPT") == 0)
+		return strncasecmp(args, "TO:", 3) == 0;
+	return strcmp(verb, "NOOP") == 0 || *args == '\0'; /* RSET, DATA, QUIT */
+}
+
+static int relayed(const char *verb)
+{
+	static const char *const verbs[] = {"EHLO", "HELO", "MAIL", "RCPT", "DATA",
+	                                    "RSET", "NOOP", "QUIT", NULL};
+
+	for (const char *const *v = verbs; *v; v++)
+		if (strcmp(verb, *v) == 0)
+			return 1;
+	return 0;
+}
+
+/* The client's line (with its line end), split by msgw-smtp's own
+ * command code: only the verbs the proxy understands go upstream, and
+ * then as the proxy writes them ("VERB args"); everything else is
+ * answered here and never reaches the upstream. */
+static void classify(struct ent *e)
+{
+	char verb[SMTP_VERB_MAX + 1];
+	const char *args;
+	uint64_t size;
+	int last;
+
+	if (cmd_check_line(e->line, e->len) != CMD_OK) {
+		local(e, "500 5.5.2 Command line must end in CRLF, without NUL, CR or LF inside\r\n");
+		return;
+	}
+	e->len -= 2;
+	for (size_t i = 0; i < e->len; i++)
+		if ((unsigned char)e->line[i] < 0x20 || e->line[i] == 0x7f) {
+			local(e, "500 5.5.2 Control character in command line\r\n");
+			return;
+		}
+	if (cmd_split(e->line, verb, &args) < 0) {
+		local(e, "500 5.5.1 Command unrecognized\r\n");
+		return;
+	}
+	if (strcmp(verb, "AUTH") == 0)
+		local(e, "503 5.5.1 Already authenticated\r\n");
+	else if (strcmp(verb, "STARTTLS") == 0)
+		local(e, "503 5.5.1 TLS already active\r\n");
+	else if (strcmp(verb, "BDAT") == 0)
+		e->kind = cmd_parse_bdat(args, &size, &last) == 0 ? E_BDAT : E_LOCAL;
+	else if (!relayed(verb))
+		local(e, "500 5.5.1 Command unrecognized or not relayed by the recording proxy\r\n");
+	else if (!args_ok(verb, args))
+		local(e, "501 5.5.4 Syntax error in parameters\r\n");
+	else
+		e->kind = strcmp(verb, "DATA") == 0 ? E_DATA : strcmp(verb, "QUIT") == 0 ? E_QUIT : E_FWD;
+	if (e->kind == E_LOCAL && e->local == NULL)
+		e->local = "501 5.5.4 Syntax: BDAT size [LAST]\r\n";
+	if (e->kind != E_LOCAL) {
+		/* canonical: the verb as parsed, one space, the arguments */
+		char canon[CMD_MAX];
+		int n = snprintf(canon, sizeof canon, "%s%s%s", verb, *args ? " " : "", args);
+
+		memcpy(e->line, canon, (size_t)n + 1);
+		e->len = (size_t)n;
+	}
+}
+
+/* Entries after which the group ends: anything but MAIL, RCPT, RSET and
+ * local answers waits for its reply before the next command is read. */
+static int ends_group(const struct ent *e)
+{
+	return e->kind != E_LOCAL && !(e->kind == E_FWD && (verb_is(e->line, "MAIL") ||
+	                                                    verb_is(e->line, "RCPT") ||
+	                                                    verb_is(e->line, "RSET")));
+}
+
+/* After a failed message the upstream is gone: let the client end
+ * politely, refuse anything else. */
+static void dead_reply(struct ent *e)
+{
+	if (e->kind == E_QUIT)
+		local(e, "221 2.0.0 Bye\r\n");
+	else if (e->kind == E_FWD && (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP")))
+		local(e, "250 2.0.0 OK\r\n");
+	else
+		local(e, "421 4.4.2 Connection to the target server lost, closing\r\n");
+}
+
+/* The copy for a DATA is begun before anything of the message goes
+ * upstream; when it cannot be, the DATA is refused here. */
+static void data_begin(struct sp *p, struct ent *e)
+{
+	tee_abort(&p->tee);
+	if (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0) {
+		local(e, store_failure_reply(p->tee.err));
+		log_message(p, "not_recorded");
+	}
+}
+
 /* Read one pipelined group of client commands and send the forwardable
  * ones upstream together. Returns the number of entries; *eof when the
  * client went away. */
@@ -472,50 +570,18 @@ static size_t read_group(struct sp *p, int *eof)
 			break;
 		}
 		n++;
-		e->kind = E_FWD;
-		chomp(e->line, &e->len);
-		if (lr == LINE_TOO_LONG) {
-			e->kind = E_LOCAL;
-			e->local = "500 5.5.2 Line too long\r\n";
-		} else if (p->up_dead) {
-			/* after a failed message the upstream is gone: let the
-			 * client end politely, refuse anything else */
-			e->kind = E_LOCAL;
-			last = 1;
-			if (verb_is(e->line, "QUIT"))
-				e->local = "221 2.0.0 Bye\r\n";
-			else if (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP"))
-				e->local = "250 2.0.0 OK\r\n";
-			else
-				e->local =
-				    "421 4.4.2 Connection to the target server lost, closing\r\n";
-		} else if (verb_is(e->line, "AUTH")) {
-			e->kind = E_LOCAL;
-			e->local = "503 5.5.1 Already authenticated\r\n";
-		} else if (verb_is(e->line, "STARTTLS")) {
-			e->kind = E_LOCAL;
-			e->local = "503 5.5.1 TLS already active\r\n";
-		} else if (verb_is(e->line, "BDAT")) {
-			e->kind = E_BDAT;
-			last = 1;
-		} else if (verb_is(e->line, "DATA")) {
-			e->kind = E_DATA;
-			last = 1;
-			tee_abort(&p->tee);
-			if (tee_begin(&p->tee, &p->box, "", 0,
-			              (uint64_t)p->cfg->smtp.max_message_size) < 0) {
-				/* refuse before anything of this message goes upstream */
-				e->kind = E_LOCAL;
-				e->local = store_failure_reply(p->tee.err);
-				log_message(p, "not_recorded");
-			}
-		} else if (verb_is(e->line, "QUIT")) {
-			e->kind = E_QUIT;
-			last = 1;
-		} else if (!verb_is(e->line, "MAIL") && !verb_is(e->line, "RCPT") &&
-		           !verb_is(e->line, "RSET")) {
+		e->local = NULL;
+		if (lr == LINE_TOO_LONG)
+			local(e, "500 5.5.2 Line too long\r\n");
+		else
+			classify(e);
+		if (p->up_dead && e->kind != E_LOCAL) {
+			dead_reply(e);
 			last = 1;
 		}
+		last = last || ends_group(e);
+		if (e->kind == E_DATA)
+			data_begin(p, e);
 		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
 		    (stream_write(&p->up.s, e->line, e->len) < 0 ||
 		     stream_puts(&p->up.s, "\r\n") < 0))
@@ -571,7 +637,7 @@ static int run_group(struct sp *p, size_t n)
 				return 1;
 			continue;
 		}
-		if (p->up_dead || reply_read(&p->up.s, &p->r) < 0) {
+		if (p->up_dead || up_reply(p, e->kind == E_DATA) < 0) {
 			tee_abort(&p->tee);
 			client_reply(p,
 			             "421 4.4.2 Connection to the target server lost, closing\r\n");
@@ -654,20 +720,21 @@ static void log_login(struct sp *p, const char *result, const char *detail)
 	proxy_log_login("smtp", &p->t, result, detail);
 }
 
-/* Connect, TLS, capabilities: everything before a credential leaves. On
- * failure the client's reply is in *why. */
-static int up_open(struct sp *p, const char **why)
+/* The one reply to every refusal before the upstream has answered the
+ * credentials; the reason is in the log only (see handoff.h). */
+#define REFUSAL "535 5.7.8 Authentication credentials invalid\r\n"
+
+/* Connect, TLS, capabilities: everything before a credential leaves.
+ * -1 (logged) when the target is not a usable mail server. */
+static int up_open(struct sp *p)
 {
 	char err[256];
 	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls);
 
-	*why = "454 4.4.1 Cannot reach the target server\r\n";
-	if (upstream_connect(&p->up, p->cfg, p->t.host, p->t.port, err, sizeof err) < 0)
+	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_smtp_ports, err, sizeof err) < 0)
 		goto fail;
-	*why = "454 4.7.0 Target server's TLS certificate not trusted or TLS failed\r\n";
 	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 		goto fail;
-	*why = "454 4.4.2 Target server did not answer as expected\r\n";
 	snprintf(err, sizeof err, "bad greeting or EHLO reply");
 	if (reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
 		goto fail;
@@ -676,20 +743,16 @@ static int up_open(struct sp *p, const char **why)
 		goto fail;
 	parse_caps(p);
 	if (!implicit) {
-		*why = "454 4.7.0 Target server offers no STARTTLS; credentials not sent\r\n";
 		snprintf(err, sizeof err, "no STARTTLS offered");
 		if (!p->starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
 			goto fail;
-		*why = "454 4.7.0 Target server's TLS certificate not trusted or TLS failed\r\n";
 		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 			goto fail;
-		*why = "454 4.4.2 Target server did not answer as expected\r\n";
 		snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
 		if (up_cmd(p, err) < 0 || p->r.code != 250)
 			goto fail;
 		parse_caps(p);
 	}
-	*why = "454 4.7.0 Target server offers neither AUTH PLAIN nor LOGIN\r\n";
 	snprintf(err, sizeof err, "no AUTH PLAIN or LOGIN offered");
 	if (!p->auth_plain && !p->auth_login)
 		goto fail;
@@ -715,28 +778,29 @@ static void up_quit(struct sp *p)
 	upstream_close(&p->up);
 }
 
-/* Everything the client is told before the upstream is involved. */
-static const char *check_login(struct sp *p, const char *login)
+/* Everything checked before the upstream is involved: NULL, or the reply
+ * (one text for every refusal but the caller bug of a client not on TLS). */
+static const char *check_login(struct sp *p, const char *peer, const char *login)
 {
-	static const char *const replies[PROXY_REFUSALS] = {
-		[PROXY_DISABLED] = "454 4.7.0 The recording proxy is disabled here\r\n",
-		[PROXY_NO_TLS] = "530 5.7.0 Must issue a STARTTLS command first\r\n",
-		[PROXY_BAD_LOGIN] = "535 5.7.8 Log-in name must be remote_user%target_server%mailbox_id\r\n",
-		[PROXY_TARGET_DENIED] = "535 5.7.8 Target server not allowed by this gateway\r\n",
-		[PROXY_UNKNOWN_BOX] = "535 5.7.8 Unknown gateway mailbox\r\n",
-		[PROXY_SUSPENDED_BOX] = "454 4.7.0 Gateway mailbox suspended\r\n",
-		[PROXY_STORE_ERROR] = "454 4.3.0 Gateway mailbox unavailable\r\n",
+	const struct proxy_client cl = {
+		.proto = "smtp",
+		.peer = peer,
+		.tls = tls_active(p->c),
+		.defport = p->fe->implicit_tls ? "465" : "587",
+		.std_ports = proxy_smtp_ports,
 	};
-	enum proxy_refusal r = proxy_check_login(p->cfg, tls_active(p->c), "smtp", login,
-						 p->fe->implicit_tls ? "465" : "587", &p->t, &p->box);
+	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 
-	return r == PROXY_OK ? NULL : replies[r];
+	if (r == PROXY_OK)
+		return NULL;
+	return r == PROXY_NO_TLS ? "530 5.7.0 Must issue a STARTTLS command first\r\n" : REFUSAL;
 }
 
-int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
-                        const char *password, size_t plen)
+int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *peer,
+                        const char *login, const char *password, size_t plen)
 {
 	struct sp *p = calloc(1, sizeof *p);
+	long long start = stream_now_ms();
 	const char *why;
 	int rc = PROXY_REFUSED;
 
@@ -751,17 +815,15 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 	p->up.fd = -1;
 	buf_init(&p->from, 1024);
 	buf_init(&p->rcpts, ENV_MAX);
-	if ((why = check_login(p, login)) != NULL) {
-		client_reply(p, why);
-		goto out;
-	}
-	if (up_open(p, &why) < 0) {
-		client_reply(p, why);
+	if ((why = check_login(p, peer, login)) != NULL || up_open(p) < 0) {
+		proxy_refusal_delay(p->cfg, start);
+		client_reply(p, why ? why : REFUSAL);
 		goto out;
 	}
 	if (up_auth(p, password, plen) < 0) {
 		log_login(p, "upstream_failed", "lost during AUTH");
-		client_reply(p, "454 4.4.2 Target server did not answer as expected\r\n");
+		proxy_refusal_delay(p->cfg, start);
+		client_reply(p, REFUSAL);
 		goto out;
 	}
 	client_reply(p, p->r.text); /* the upstream's own verdict */

@@ -36,6 +36,12 @@ enum rcpt_result rcpt_lookup(const struct store *st, const struct config *cfg, c
 		log_error("event=rcpt-lookup id=%s error=%s", local, log_q(q, sizeof q, strerror(errno)));
 		return RCPT_TEMPFAIL;
 	}
+	/* a proxy mailbox is no journal target: answered as if it did not
+	 * exist, so that proxy ids cannot be found through RCPT */
+	if (mb->proxy) {
+		log_info("event=rcpt-refused reason=proxy-mailbox id=%s", mb->id);
+		return RCPT_UNKNOWN;
+	}
 	if (!networks_allow(mb->networks, mb->n_networks, peer)) {
 		log_warning("event=denied reason=mailbox-networks id=%s", mb->id);
 		return RCPT_NETWORK;

@@ -634,7 +634,7 @@ static void do_auth(struct session *ss, const char *args)
 	if (!proxy_login_wanted(a.user)) {
 		log_warning("event=auth_failed reason=not-a-proxy-login");
 		fail(ss, R_AUTH_FAILED);
-	} else if (proxy_smtp_takeover(&ss->s, ss->fe, a.user, a.pass, a.plen) == PROXY_FINISHED) {
+	} else if (proxy_smtp_takeover(&ss->s, ss->fe, ss->c->peer, a.user, a.pass, a.plen) == PROXY_FINISHED) {
 		done(ss, "proxy");
 	} else if (++ss->errors >= ss->cfg->smtp.max_errors) {
 		/* the proxy sent its refusal; this one counts like a bad command */

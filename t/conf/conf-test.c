@@ -30,7 +30,7 @@ static void test_defaults(void)
 	is_int(c.smtp.require_tls, 1, "default smtp.require_tls is true");
 	is_int(c.smtp.max_recipients, 100, "default smtp.max_recipients");
 	is_int(c.pop3.login_failure_delay, 2000, "default pop3.login_failure_delay is 2 s");
-	is_int(c.proxy.enabled, 1, "default proxy.enabled is true");
+	is_int(c.proxy.enabled, 0, "default proxy.enabled is false (default-deny)");
 	is_int(c.crypt.scrypt_log_n, 16, "default crypt.scrypt_log_n");
 	is_int(c.acme.challenge_port, 80, "default acme.challenge_port");
 	is_int(c.log_level, LOG_LVL_INFO, "default log_level is info");

@@ -218,6 +218,12 @@ def stored_messages(data_dir, mbid):
     return out
 
 
+# The proxy is off by default and, when on, must list its upstreams: the
+# tests' upstreams are on loopback, so they are listed literally.
+PROXY_ON = {"proxy.enabled": True,
+            "proxy.allowed_targets": ["127.0.0.1:*", "[::1]:*", "localhost:*"]}
+
+
 class FakeUpstream:
     """A small SMTP or POP3 server in a thread that records every byte it
     receives (after TLS, if it gets that far): the proof of what the proxy
