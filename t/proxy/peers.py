@@ -357,3 +357,118 @@ def can_mount_tmpfs():
         return False
     finally:
         os.rmdir(d)
+
+
+class EvilUpstream:
+    """An attacker's own mail server, in a thread: STARTTLS/STLS with the
+    given ssl.SSLContext, then it accepts every credential, every command
+    and every message (POP3: serves one forged message). It records every
+    byte it receives after TLS: what the proxy let through. odd_354: an
+    SMTP verb it answers with 354, as a hostile or broken upstream might."""
+
+    FORGED = (b"From: ceo@victim.test\r\nTo: archive@victim.test\r\nSubject: forged\r\n"
+              b"Message-ID: <forged@attacker.test>\r\n\r\nPlanted by the attacker.\r\n")
+
+    def __init__(self, t, proto, tls, odd_354=None):
+        import socket
+        import threading
+        self.proto, self.tls, self.odd_354 = proto, tls, odd_354
+        self.received = b""
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        t.at_exit(self.stop)
+
+    def stop(self):
+        self._stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+    def _serve(self):
+        import socket
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            self.connections += 1
+            c.settimeout(10)
+            try:
+                self._session(c)
+            except Exception:
+                pass
+            finally:
+                c.close()
+
+    def _lines(self, c, record):
+        buf = b""
+        while True:
+            while b"\n" not in buf:
+                d = c.recv(65536)
+                if not d:
+                    return
+                if record:
+                    self.received += d
+                buf += d
+            line, buf = buf.split(b"\n", 1)
+            yield line.rstrip(b"\r")
+
+    def _session(self, c):
+        smtp = self.proto == "smtp"
+        c.sendall(b"220 evil ESMTP\r\n" if smtp else b"+OK evil POP3\r\n")
+        for line in self._lines(c, False):
+            verb = line.split(b" ")[0].upper()
+            if verb in (b"STARTTLS", b"STLS"):
+                c.sendall(b"220 go\r\n" if smtp else b"+OK go\r\n")
+                c = self.tls.wrap_socket(c, server_side=True)
+                return (self._smtp if smtp else self._pop3)(c)
+            c.sendall(b"250-evil\r\n250 STARTTLS\r\n" if smtp else b"-ERR no\r\n")
+
+    def _smtp(self, c):
+        data = False
+        for line in self._lines(c, True):
+            verb = line.split(b" ")[0].upper()
+            if data:
+                if line == b".":
+                    data = False
+                    c.sendall(b"250 2.0.0 queued\r\n")
+                continue
+            if self.odd_354 and verb == self.odd_354:
+                c.sendall(b"354 go ahead\r\n")
+                data = True
+            elif verb == b"EHLO":
+                c.sendall(b"250-evil\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+            elif verb == b"AUTH":
+                c.sendall(b"235 2.7.0 welcome\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go ahead\r\n")
+                data = True
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def _pop3(self, c):
+        m = self.FORGED
+        for line in self._lines(c, True):
+            verb = line.split(b" ")[0].upper()
+            if verb in (b"RETR", b"TOP"):
+                c.sendall(b"+OK\r\n" + m + b".\r\n")
+            elif verb == b"UIDL":
+                c.sendall(b"+OK 1 forged-1\r\n" if b" " in line else b"+OK\r\n1 forged-1\r\n.\r\n")
+            elif verb == b"LIST":
+                c.sendall(b"+OK 1 %d\r\n" % len(m) if b" " in line else b"+OK\r\n1 %d\r\n.\r\n" % len(m))
+            elif verb == b"STAT":
+                c.sendall(b"+OK 1 %d\r\n" % len(m))
+            elif verb == b"QUIT":
+                c.sendall(b"+OK bye\r\n")
+                return
+            else:
+                c.sendall(b"+OK\r\n")
