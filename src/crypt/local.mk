@@ -6,4 +6,5 @@ src_libmsgw_a_SOURCES += \
 	src/crypt/age-internal.h \
 	src/crypt/header.c \
 	src/crypt/keys.c \
+	src/crypt/mac.c src/crypt/mac.h \
 	src/crypt/x509.c src/crypt/x509.h

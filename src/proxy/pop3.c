@@ -65,11 +65,6 @@ static int sink_stream(void *ctx, const void *d, size_t n)
 	return stream_write(ctx, d, n);
 }
 
-static int sink_buf(void *ctx, const void *d, size_t n)
-{
-	return buf_append(ctx, d, n);
-}
-
 static int sink_tee(void *ctx, const void *d, size_t n)
 {
 	return tee_write(ctx, d, n);
@@ -78,22 +73,6 @@ static int sink_tee(void *ctx, const void *d, size_t n)
 static void log_login(struct pp *p, const char *result, const char *detail)
 {
 	proxy_log_login("pop3", &p->t, result, detail);
-}
-
-/* "+OK n uid": the uid, or NULL. */
-static const char *parse_uidl(char *line)
-{
-	char *sp = strchr(line, ' '), *uid, *end;
-
-	if (sp == NULL || (uid = strchr(sp + 1, ' ')) == NULL)
-		return NULL;
-	uid++;
-	for (end = uid; *end > 0x20 && *end < 0x7f; end++)
-		;
-	if (end == uid || end - uid > UIDL_MAX)
-		return NULL;
-	*end = '\0';
-	return uid;
 }
 
 static int copy_header(struct pp *p, const char *uid, struct buf *h)
@@ -138,89 +117,220 @@ static void commit_wait(struct pp *p)
 		            strerror(c->seen_rc));
 }
 
-/* RETR n: 0 to go on, -1 when the session must end. */
-static int do_retr(struct pp *p, const char *cmdline)
-{
-	char uidbuf[POP_LINE], key[SEEN_KEY_LEN + 1], cmd[64];
-	const char *uid = NULL, *arg = cmdline + 4;
-	int seen = 0, require = p->cfg->proxy.pop3_require_copy, rc = -1, st;
-	struct dot_result dr;
-	struct buf hold, h;
+/* What the proxy knows of a message before it is retrieved. */
+struct retrieval {
+	char num[21];        /* the message number, digits */
+	char uidbuf[POP_LINE];
+	const char *uid;     /* the upstream's UIDL, or NULL */
+	char key[SEEN_KEY_LEN + 1];
+	int keyed, seen;
+	uint64_t size;       /* the upstream's LIST size (TOP only), 0 unknown */
+};
 
-	buf_init(&hold, (size_t)p->cfg->smtp.max_message_size + 1024);
-	buf_init(&h, 4096);
-	while (*arg == ' ')
-		arg++;
-	/* The upstream's UIDL names the message for the dedup index. */
-	snprintf(cmd, sizeof cmd, "UIDL %.20s", arg);
+static int sink_null(void *ctx, const void *d, size_t n)
+{
+	(void)d;
+	*(uint64_t *)ctx += n; /* counts the content */
+	return 0;
+}
+
+/* "+OK n size" or "+OK n uid": the second field, or NULL. */
+static char *second_field(char *line)
+{
+	char *sp = strchr(line, ' '), *f, *end;
+
+	if (sp == NULL || (f = strchr(sp + 1, ' ')) == NULL)
+		return NULL;
+	f++;
+	for (end = f; *end > 0x20 && *end < 0x7f; end++)
+		;
+	if (end == f || end - f > UIDL_MAX)
+		return NULL;
+	*end = '\0';
+	return f;
+}
+
+/* UIDL (and for TOP, LIST) of message r->num from the upstream, and the
+ * seen index: -1 when the upstream is lost. */
+static int identify(struct pp *p, int top, struct retrieval *r)
+{
+	char cmd[64], *f;
+	int st;
+
+	snprintf(cmd, sizeof cmd, "UIDL %s", r->num);
 	if ((st = up_cmd(p, cmd)) < 0)
-		goto out;
+		return -1;
 	if (st == 1) {
-		snprintf(uidbuf, sizeof uidbuf, "%s", p->line);
-		uid = parse_uidl(uidbuf);
+		snprintf(r->uidbuf, sizeof r->uidbuf, "%s", p->line);
+		r->uid = second_field(r->uidbuf);
 	}
-	if (uid) {
-		seen_key(p->account, uid, key);
-		if (p->cm.running && strcmp(p->cm.key, key) == 0)
-			commit_wait(p); /* the same message, its copy still being committed */
-		seen = seen_has(p->box.mb.dir, key);
-		if (seen < 0) {
-			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
-			            strerror(errno));
-			seen = 0;
-		}
+	if (top) {
+		snprintf(cmd, sizeof cmd, "LIST %s", r->num);
+		if ((st = up_cmd(p, cmd)) < 0)
+			return -1;
+		if (st == 1 && (f = second_field(p->line)) != NULL)
+			r->size = strtoull(f, NULL, 10);
 	}
-	snprintf(cmd, sizeof cmd, "RETR %.20s", arg);
-	if ((st = up_cmd(p, cmd)) < 0)
-		goto out;
-	if (st == 0) {
-		(void)stream_write(p->c, p->line, p->len);
-		rc = 0;
-		goto out;
+	if (r->uid == NULL)
+		return 0;
+	if (seen_key(p->box.mb.dir, p->account, r->uid, r->key) < 0) {
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+		            strerror(errno));
+		return 0;
 	}
-	/* a copy that cannot be started is logged below, with the others */
-	if (!seen && copy_header(p, uid, &h) == 0)
+	r->keyed = 1;
+	if (p->cm.running && strcmp(p->cm.key, r->key) == 0)
+		commit_wait(p); /* the same message, its copy still being committed */
+	r->seen = seen_has(p->box.mb.dir, r->key);
+	if (r->seen < 0) {
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+		            strerror(errno));
+		r->seen = 0;
+	}
+	return 0;
+}
+
+/* Start the copy of r with its trace header; failures are logged later. */
+static void copy_begin(struct pp *p, const struct retrieval *r)
+{
+	struct buf h;
+
+	buf_init(&h, 4096);
+	if (copy_header(p, r->uid, &h) == 0)
 		(void)tee_begin(&p->tee, &p->box, h.data, h.len,
 		                (uint64_t)p->cfg->smtp.max_message_size);
-	if (!require || seen)
+	buf_free(&h);
+}
+
+/* Send cmd upstream and read its status: 1 +OK, 0 -ERR (passed on to the
+ * client), -1 lost. */
+static int up_retrieve(struct pp *p, const char *cmd)
+{
+	int st = up_cmd(p, cmd);
+
+	if (st == 0)
 		(void)stream_write(p->c, p->line, p->len);
-	dot_relay(&p->up.s, require && !seen ? sink_buf : sink_stream,
-	          require && !seen ? (void *)&hold : (void *)p->c,
-	          tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0, &dr);
+	return st;
+}
+
+/* RETR (or a TOP that carried the whole message) relayed to the client
+ * while teed; the copy is committed in the background. */
+static int retrieve_streamed(struct pp *p, const char *cmd, int top, struct retrieval *r)
+{
+	struct dot_result dr;
+	int st = up_retrieve(p, cmd);
+
+	if (st <= 0)
+		return st;
+	if (!r->seen)
+		copy_begin(p, r);
+	(void)stream_write(p->c, p->line, p->len);
+	dot_relay(&p->up.s, sink_stream, p->c, tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0,
+	          &dr);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
-		goto out;
+		return -1;
 	}
-	if (seen) {
-		log_message(p, uid, "already_stored");
-	} else if (!require && !dr.tee_err && tee_active(&p->tee) && !dr.fwd_err) {
+	if (r->seen) {
+		log_message(p, r->uid, "already_stored");
+	} else if (top && (r->size == 0 || p->tee.bytes != r->size)) {
+		tee_abort(&p->tee); /* only part of the message: no copy of a part */
+	} else if (!dr.tee_err && !dr.fwd_err && tee_active(&p->tee)) {
 		/* the client has the message: commit while it asks for more */
 		commit_wait(p);
-		snprintf(p->cm_uid, sizeof p->cm_uid, "%s", uid ? uid : "unknown");
-		committer_start(&p->cm, &p->tee, uid ? key : NULL);
-	} else if (dr.tee_err || !tee_active(&p->tee) || dr.fwd_err || tee_commit(&p->tee) < 0) {
-		tee_abort(&p->tee);
-		if (!dr.tee_err && p->tee.err == 0 && dr.fwd_err)
-			p->tee.err = EFBIG;
-		log_message(p, uid, "not_recorded");
-		if (require)
-			(void)stream_puts(p->c, "-ERR [SYS/TEMP] The gateway could not record a "
-			                        "copy of this message\r\n");
+		snprintf(p->cm_uid, sizeof p->cm_uid, "%s", r->uid ? r->uid : "unknown");
+		committer_start(&p->cm, &p->tee, r->keyed ? r->key : NULL);
 	} else {
-		log_message(p, uid, "stored");
-		if (uid && seen_add(p->box.mb.dir, key) < 0)
-			log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
-			            strerror(errno));
-		if (require) {
-			(void)stream_write(p->c, p->line, p->len);
-			(void)stream_write(p->c, hold.data, hold.len);
-		}
+		tee_abort(&p->tee);
+		log_message(p, r->uid, "not_recorded");
 	}
-	rc = 0;
-out:
-	buf_wipe_free(&hold);
-	buf_free(&h);
-	return rc;
+	return 1;
+}
+
+/* pop3_require_copy: the message is fetched twice, so memory stays
+ * constant whatever its size: first into the copy only, which is committed;
+ * then to the client, whose final "." is only sent when the second
+ * transfer has the same length as the recorded one. */
+static int retrieve_required(struct pp *p, const char *cmd, struct retrieval *r)
+{
+	struct dot_result dr;
+	uint64_t second = 0, first;
+	int st = up_retrieve(p, cmd);
+
+	if (st <= 0)
+		return st;
+	copy_begin(p, r);
+	dot_relay(&p->up.s, sink_null, &second, tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0,
+	          &dr);
+	if (dr.in_err) {
+		tee_abort(&p->tee);
+		return -1;
+	}
+	first = p->tee.bytes;
+	if (dr.tee_err || !tee_active(&p->tee) || tee_commit(&p->tee) < 0) {
+		tee_abort(&p->tee);
+		log_message(p, r->uid, "not_recorded");
+		(void)stream_puts(p->c, "-ERR [SYS/TEMP] The gateway could not record a copy of "
+		                        "this message\r\n");
+		return 1;
+	}
+	log_message(p, r->uid, "stored");
+	if (r->keyed && seen_add(p->box.mb.dir, r->key) < 0)
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+		            strerror(errno));
+	if ((st = up_retrieve(p, cmd)) <= 0)
+		return st;
+	(void)stream_write(p->c, p->line, p->len);
+	second = 0;
+	dot_relay(&p->up.s, sink_stream, p->c, sink_null, &second, 1, &dr);
+	if (dr.in_err || dr.fwd_err || second != first) {
+		log_error("event=proxy_message proto=pop3 mailbox=%s uidl=%s result=changed_upstream "
+		          "detail=\"second transfer differs from the recorded copy\"",
+		          p->t.mailbox, r->uid ? r->uid : "unknown");
+		return -1; /* no final dot: the client never has an unrecorded whole */
+	}
+	(void)stream_puts(p->c, ".\r\n");
+	return 1;
+}
+
+/* "n" (RETR) or "n m" (TOP): digits; the message number into num. */
+static int msg_args(const char *arg, int top, char num[21])
+{
+	size_t k = strspn(arg, "0123456789"), m;
+
+	if (k == 0 || k >= 21)
+		return -1;
+	memcpy(num, arg, k);
+	num[k] = '\0';
+	if (!top)
+		return arg[k] == '\0' ? 0 : -1;
+	if (arg[k] != ' ')
+		return -1;
+	m = strspn(arg + k + 1, "0123456789");
+	return m > 0 && arg[k + 1 + m] == '\0' ? 0 : -1;
+}
+
+/* RETR n or TOP n m: 0 to go on, -1 when the session must end. */
+static int do_retrieve(struct pp *p, const char *line, int top)
+{
+	struct retrieval r;
+	const char *arg = line + (top ? 3 : 4);
+	int st;
+
+	memset(&r, 0, sizeof r);
+	while (*arg == ' ')
+		arg++;
+	if (msg_args(arg, top, r.num) < 0) {
+		(void)stream_puts(p->c, top ? "-ERR Syntax: TOP msg n\r\n" : "-ERR Syntax: RETR msg\r\n");
+		return 0;
+	}
+	if (identify(p, top, &r) < 0)
+		return -1;
+	if (!top && p->cfg->proxy.pop3_require_copy && !r.seen)
+		st = retrieve_required(p, line, &r);
+	else
+		st = retrieve_streamed(p, line, top, &r);
+	return st < 0 ? -1 : 0;
 }
 
 /* Is the +OK answer to this command followed by a dot-terminated list? */
@@ -266,8 +376,8 @@ static void relay(struct pp *p)
 				(void)stream_puts(p->c, "+OK Bye\r\n");
 			return;
 		}
-		if (verb_is(line, "RETR")) {
-			if (do_retr(p, line) < 0)
+		if (verb_is(line, "RETR") || verb_is(line, "TOP")) {
+			if (do_retrieve(p, line, verb_is(line, "TOP")) < 0)
 				goto lost;
 			continue;
 		}

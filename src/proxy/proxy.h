@@ -158,7 +158,10 @@ int committer_wait(struct committer *c);
 /* --- seen.c: upstream UIDLs already recorded, per mailbox --- */
 #define SEEN_KEY_LEN 32
 #define SEEN_MAX_RECORDS 50000
-void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1]);
+/* The record for account+uidl, keyed with the mailbox's secret (made on
+ * first use); -1 with errno when the secret cannot be read or made. */
+int seen_key(const char *mbdir, const char *account, const char *uidl,
+             char out[SEEN_KEY_LEN + 1]);
 /* 1 seen, 0 not seen, -1 error (errno). */
 int seen_has(const char *mbdir, const char *key);
 int seen_add(const char *mbdir, const char *key);

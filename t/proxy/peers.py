@@ -369,10 +369,11 @@ class EvilUpstream:
     FORGED = (b"From: ceo@victim.test\r\nTo: archive@victim.test\r\nSubject: forged\r\n"
               b"Message-ID: <forged@attacker.test>\r\n\r\nPlanted by the attacker.\r\n")
 
-    def __init__(self, t, proto, tls, odd_354=None):
+    def __init__(self, t, proto, tls, odd_354=None, message=None):
         import socket
         import threading
         self.proto, self.tls, self.odd_354 = proto, tls, odd_354
+        self.message = message or self.FORGED   # CRLF lines, no line starting with "."
         self.received = b""
         self.connections = 0
         self.sock = socket.socket()
@@ -456,11 +457,16 @@ class EvilUpstream:
                 c.sendall(b"250 ok\r\n")
 
     def _pop3(self, c):
-        m = self.FORGED
+        m = self.message
         for line in self._lines(c, True):
             verb = line.split(b" ")[0].upper()
-            if verb in (b"RETR", b"TOP"):
-                c.sendall(b"+OK\r\n" + m + b".\r\n")
+            if verb == b"TOP" and line.endswith(b" 0"):   # the header only
+                c.sendall(b"+OK\r\n" + m[:m.index(b"\r\n\r\n") + 4] + b".\r\n")
+            elif verb in (b"RETR", b"TOP"):
+                c.sendall(b"+OK\r\n")
+                for i in range(0, len(m), 1 << 20):
+                    c.sendall(m[i:i + (1 << 20)])
+                c.sendall(b".\r\n")
             elif verb == b"UIDL":
                 c.sendall(b"+OK 1 forged-1\r\n" if b" " in line else b"+OK\r\n1 forged-1\r\n.\r\n")
             elif verb == b"LIST":

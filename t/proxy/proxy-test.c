@@ -311,13 +311,26 @@ static void test_seen(void)
 	struct stat st;
 	FILE *fp;
 
-	seen_key("alice%mail.example.com", "UID1", k1);
-	seen_key("bob%mail.example.com", "UID1", k2);
-	seen_key("alice%mail.example.com", "UID1", k3);
+	ok(seen_key(dir, "alice%mail.example.com", "UID1", k1) == 0, "key: made with the mailbox secret");
+	seen_key(dir, "bob%mail.example.com", "UID1", k2);
+	seen_key(dir, "alice%mail.example.com", "UID1", k3);
 	ok(strcmp(k1, k3) == 0 && strcmp(k1, k2) != 0,
 	   "key: same account+UIDL same key, other account other key");
-	seen_key("alice%mail.example.co", "mUID1", k3);
+	seen_key(dir, "alice%mail.example.co", "mUID1", k3);
 	ok(strcmp(k1, k3) != 0, "key: account and UIDL are not simply concatenated");
+	{
+		/* another mailbox has another secret: a record computed
+		 * anywhere else (or planted) does not match this one's */
+		char other[512], ko[SEEN_KEY_LEN + 1];
+		snprintf(other, sizeof other, "%s/other", dir);
+		if (mkdir(other, 0700) < 0)
+			bail("mkdir %s: %s", other, strerror(errno));
+		ok(seen_key(other, "alice%mail.example.com", "UID1", ko) == 0 && strcmp(ko, k1) != 0,
+		   "key: the same account+UIDL under another mailbox's secret differs");
+		snprintf(path, sizeof path, "%s/proxy-seen.key", dir);
+		ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 32,
+		   "the secret: 32 bytes, mode 0600");
+	}
 	is_int(seen_has(dir, k1), 0, "no index yet: not seen");
 	ok(seen_add(dir, k1) == 0, "add");
 	is_int(seen_has(dir, k1), 1, "seen after add");
@@ -331,7 +344,7 @@ static void test_seen(void)
 	for (int i = 0; i < SEEN_MAX_RECORDS; i++) {
 		char u[32];
 		snprintf(u, sizeof u, "U%d", i);
-		seen_key("acct", u, rec);
+		seen_key(dir, "acct", u, rec);
 		fprintf(fp, "%s\n", rec);
 	}
 	fclose(fp);
@@ -339,9 +352,9 @@ static void test_seen(void)
 	ok(stat(path, &st) == 0 &&
 	       st.st_size == (off_t)(SEEN_MAX_RECORDS / 2 + 1) * (SEEN_KEY_LEN + 1),
 	   "pruned to half plus the new record");
-	seen_key("acct", "U0", rec);
+	seen_key(dir, "acct", "U0", rec);
 	is_int(seen_has(dir, rec), 0, "oldest record dropped");
-	seen_key("acct", "U49999", rec);
+	seen_key(dir, "acct", "U49999", rec);
 	is_int(seen_has(dir, rec), 1, "newest old record kept");
 	is_int(seen_has(dir, k2), 1, "new record present");
 }
