@@ -7,4 +7,5 @@ src_libmsgw_a_SOURCES += \
 	src/crypt/header.c \
 	src/crypt/keys.c \
 	src/crypt/mac.c src/crypt/mac.h \
+	src/crypt/b64.c src/crypt/b64.h \
 	src/crypt/x509.c src/crypt/x509.h

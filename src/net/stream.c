@@ -277,6 +277,12 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n)
 	return (ssize_t)n;
 }
 
+void chomp(char *line, size_t *len)
+{
+	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r'))
+		line[--*len] = '\0';
+}
+
 ssize_t stream_peek(struct stream *s, const unsigned char **p)
 {
 	if (s->rpos == s->rlen) {

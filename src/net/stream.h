@@ -45,6 +45,8 @@ enum line_result stream_getline(struct stream *s, char *line, size_t max, size_t
 /* Up to n bytes: >0, 0 at EOF, -1 on error (s->err, s->errmsg). */
 ssize_t stream_read(struct stream *s, void *buf, size_t n);
 /* Exactly n bytes, or -1 (EOF before n is an error). */
+/* Strip the line end (CR and LF) off a line stream_getline read. */
+void chomp(char *line, size_t *len);
 /* The buffered input without copying it, refilling (with the timeout)
  * when empty: the count available at *p, 0 at EOF, -1 on error. The bytes
  * stay in the stream until stream_consume(n) (n at most that count). */

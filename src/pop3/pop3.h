@@ -80,8 +80,8 @@ int pop3_msgno(struct pop3 *p, const char *arg, size_t *idx);
 int pop3_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 /* Base64 (RFC 4648, padding required) decoding for AUTH PLAIN, into out
- * of size outmax: the decoded length, or -1 when s is not base64 or does
- * not fit. */
+ * of size outmax (the decoded bytes and a NUL): the decoded length, or -1
+ * when s is not base64 or does not fit. */
 long pop3_base64_decode(const char *s, size_t len, unsigned char *out, size_t outmax);
 
 /* RFC 1939 byte-stuffing of a message as it streams out: bare LF becomes

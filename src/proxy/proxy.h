@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include "conf/conf.h"
+#include "crypt/b64.h"
+#include "sasl/sasl.h"
 #include "net/stream.h"
 #include "store/store.h"
 
@@ -78,17 +80,6 @@ void proxy_refusal_delay(const struct config *cfg, long long start_ms);
 /* "event=proxy_login proto=... user=... target=... mailbox=... result=..." */
 void proxy_log_login(const char *proto, const struct proxy_target *t, const char *result,
 		     const char *detail);
-
-/* --- sasl.c: base64 and SASL PLAIN --- */
-/* Decode base64 text (no whitespace) into out; -1 when malformed or out is
- * too small. *outlen excludes the NUL that is always appended. */
-int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outsize, size_t *outlen);
-/* Encode into out (NUL-terminated); -1 when out is too small. */
-int b64_encode(const void *in, size_t inlen, char *out, size_t outsize);
-/* Split a decoded PLAIN message authzid NUL authcid NUL passwd. The
- * pointers point into msg; -1 when malformed or authzid names someone else. */
-int sasl_plain_split(const unsigned char *msg, size_t len, const char **user, const char **pass,
-                     size_t *plen);
 
 /* --- upstream.c: connection to the target server --- */
 struct upstream {
@@ -199,7 +190,5 @@ void proxy_data_relay(struct stream *in, struct stream *up, struct tee *tee,
 /* --- reply helpers --- */
 /* Does the (space-separated) line start with verb, case-insensitively? */
 int verb_is(const char *line, const char *verb);
-/* Strip CR LF. */
-void chomp(char *line, size_t *len);
 
 #endif

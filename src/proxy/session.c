@@ -13,7 +13,7 @@
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
-#include "proxy/smtpauth.h"
+#include "sasl/smtpauth.h"
 #include "util/log.h"
 #include "util/wipe.h"
 

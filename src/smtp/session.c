@@ -20,7 +20,7 @@
 #include "net/stream.h"
 #include "net/tls.h"
 #include "proxy/handoff.h"
-#include "proxy/smtpauth.h"
+#include "sasl/smtpauth.h"
 #include "smtp/command.h"
 #include "smtp/data.h"
 #include "smtp/rcpt.h"

@@ -3,8 +3,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proxy/proxy.h"
-#include "proxy/smtpauth.h"
+#include "crypt/b64.h"
+#include "sasl/sasl.h"
+#include "sasl/smtpauth.h"
 #include "util/wipe.h"
 
 /* One base64 response line into a->dec. */
