@@ -41,6 +41,17 @@ struct ent {
 	char line[CMD_MAX]; /* without CR LF */
 };
 
+/* The relay's state, as smtp/session.c keeps msgw-smtp's: one enter()
+ * that logs every transition. */
+enum relay_state {
+	RS_RELAY,       /* commands are relayed */
+	RS_BDAT_FAILED, /* a BDAT of this transaction failed: wait for RSET/MAIL */
+	RS_LOST,        /* upstream lost, or left in DATA without its final dot */
+	RS_QUIT,        /* QUIT relayed */
+};
+
+static const char *const relay_state_names[] = {"relay", "bdat_failed", "lost", "quit"};
+
 struct sp {
 	struct stream *c;
 	const struct frontend *fe;
@@ -50,9 +61,7 @@ struct sp {
 	struct proxy_box box;
 	int chunking; /* the upstream offers CHUNKING */
 	int auth_plain, auth_login, starttls;
-	int bdat_failed; /* a BDAT of this transaction failed: wait for RSET/MAIL */
-	int up_dead;     /* lost, or left in DATA without its final dot */
-	int quit_sent;
+	enum relay_state st;
 	struct buf from, rcpts;
 	size_t nrcpt;
 	struct tee tee;
@@ -60,6 +69,21 @@ struct sp {
 	struct reply r;
 	struct ent g[GROUP_MAX];
 };
+
+static void enter(struct sp *p, enum relay_state to)
+{
+	if (p->st != to)
+		log_debug("event=proxy_state proto=smtp from=%s to=%s", relay_state_names[p->st],
+		          relay_state_names[to]);
+	p->st = to;
+}
+
+/* The upstream is gone: 0, for the callers that go on with the client. */
+static int lost(struct sp *p)
+{
+	enter(p, RS_LOST);
+	return 0;
+}
 
 static int reply_read(struct stream *s, struct reply *r)
 {
@@ -101,7 +125,7 @@ static int up_reply(struct sp *p, int after_data)
 	if (p->r.code == 354 && !after_data) {
 		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s", p->t.mailbox,
 		          p->t.host);
-		p->up_dead = 1;
+		enter(p, RS_LOST);
 		return -1;
 	}
 	return 0;
@@ -183,7 +207,8 @@ static void env_clear(struct sp *p)
 	buf_reset(&p->from);
 	buf_reset(&p->rcpts);
 	p->nrcpt = 0;
-	p->bdat_failed = 0;
+	if (p->st == RS_BDAT_FAILED)
+		enter(p, RS_RELAY);
 }
 
 /* The <address> of MAIL FROM:/RCPT TO:, as sent. */
@@ -308,10 +333,10 @@ static int do_data(struct sp *p)
 	if (tee_start_header(p) < 0) {
 		/* nothing went upstream yet but the upstream waits for data:
 		 * read the client's and drop the upstream connection */
-		p->up_dead = 1;
+		enter(p, RS_LOST);
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	proxy_data_relay(p->c, p->up_dead ? NULL : &p->up.s, &p->tee, &dr);
+	proxy_data_relay(p->c, p->st == RS_LOST ? NULL : &p->up.s, &p->tee, &dr);
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
@@ -322,25 +347,25 @@ static int do_data(struct sp *p)
 		p->tee.err = EMSGSIZE;
 		dr.tee_err = 1;
 	}
-	if (!p->up_dead && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
+	if (p->st != RS_LOST && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
 		dr.tee_err = 1;
-	if (p->up_dead || dr.tee_err || dr.fwd_err) {
+	if (p->st == RS_LOST || dr.tee_err || dr.fwd_err) {
 		/* Never send the final dot for a message not recorded whole:
 		 * dropping the connection makes the upstream discard it. */
 		tee_abort(&p->tee);
-		log_message(p, dr.fwd_err && !dr.tee_err && !p->up_dead ? "upstream_lost"
+		log_message(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? "upstream_lost"
 		                                                        : "not_recorded");
-		client_reply(p, dr.fwd_err && !dr.tee_err && !p->up_dead
+		client_reply(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST
 		                    ? "451 4.4.2 Connection to the target server lost\r\n"
 		                    : store_failure_reply(p->tee.err));
-		p->up_dead = 1;
+		enter(p, RS_LOST);
 		env_clear(p);
 		return 0;
 	}
 	if (up_cmd(p, ".") < 0) {
 		tee_abort(&p->tee);
 		client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
-		p->up_dead = 1;
+		enter(p, RS_LOST);
 		return 0;
 	}
 	return conclude(p);
@@ -376,7 +401,7 @@ static int do_bdat(struct sp *p, const char *line)
 		client_reply(p, "552 5.3.4 Chunk too big\r\n421 4.3.0 Closing connection\r\n");
 		return -1;
 	}
-	if (!p->chunking || p->bdat_failed) {
+	if (!p->chunking || p->st == RS_BDAT_FAILED) {
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
 		client_reply(p, p->chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
@@ -390,8 +415,8 @@ static int do_bdat(struct sp *p, const char *line)
 			return -1;
 		log_message(p, "not_recorded");
 		client_reply(p, store_failure_reply(p->tee.err));
-		p->bdat_failed = 1;
-		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
+		enter(p, RS_BDAT_FAILED);
+		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", (unsigned long long)size);
 	if (stream_puts(&p->up.s, cmd) < 0)
@@ -415,7 +440,7 @@ static int do_bdat(struct sp *p, const char *line)
 	if (stream_flush(&p->up.s) < 0 || up_reply(p, 0) < 0)
 		goto lost;
 	if (p->r.code / 100 != 2 || !tee_ok) {
-		p->bdat_failed = 1;
+		enter(p, RS_BDAT_FAILED);
 		tee_abort(&p->tee);
 		if (p->r.code / 100 != 2) {
 			log_message(p, "rejected");
@@ -424,7 +449,7 @@ static int do_bdat(struct sp *p, const char *line)
 		}
 		log_message(p, "not_recorded");
 		client_reply(p, store_failure_reply(p->tee.err));
-		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
+		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	if (!last) {
 		client_reply(p, p->r.text);
@@ -436,7 +461,7 @@ static int do_bdat(struct sp *p, const char *line)
 lost:
 	tee_abort(&p->tee);
 	client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
-	p->up_dead = 1;
+	enter(p, RS_LOST);
 	return 0;
 }
 
@@ -575,7 +600,7 @@ static size_t read_group(struct sp *p, int *eof)
 			local(e, "500 5.5.2 Line too long\r\n");
 		else
 			classify(e);
-		if (p->up_dead && e->kind != E_LOCAL) {
+		if (p->st == RS_LOST && e->kind != E_LOCAL) {
 			dead_reply(e);
 			last = 1;
 		}
@@ -585,7 +610,7 @@ static size_t read_group(struct sp *p, int *eof)
 		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
 		    (stream_write(&p->up.s, e->line, e->len) < 0 ||
 		     stream_puts(&p->up.s, "\r\n") < 0))
-			p->up_dead = 1;
+			enter(p, RS_LOST);
 		if (!last && stream_pending(p->c) == 0 && !stream_input_ready(p->c, 0))
 			last = 1;
 	}
@@ -620,14 +645,14 @@ static int run_group(struct sp *p, size_t n)
 {
 	size_t i;
 
-	if (!p->up_dead && stream_flush(&p->up.s) < 0)
-		p->up_dead = 1;
+	if (p->st != RS_LOST && stream_flush(&p->up.s) < 0)
+		enter(p, RS_LOST);
 	for (i = 0; i < n; i++) {
 		struct ent *e = &p->g[i];
 
 		if (e->kind == E_LOCAL) {
 			client_reply(p, e->local);
-			if (p->up_dead &&
+			if (p->st == RS_LOST &&
 			    (strncmp(e->local, "421", 3) == 0 || strncmp(e->local, "221", 3) == 0))
 				return 1;
 			continue;
@@ -637,14 +662,14 @@ static int run_group(struct sp *p, size_t n)
 				return 1;
 			continue;
 		}
-		if (p->up_dead || up_reply(p, e->kind == E_DATA) < 0) {
+		if (p->st == RS_LOST || up_reply(p, e->kind == E_DATA) < 0) {
 			tee_abort(&p->tee);
 			client_reply(p,
 			             "421 4.4.2 Connection to the target server lost, closing\r\n");
 			return 1;
 		}
 		if (e->kind == E_QUIT) {
-			p->quit_sent = 1;
+			enter(p, RS_QUIT);
 			commit_wait(p); /* every copy is in place before 221 */
 			client_reply(p, p->r.text);
 			return 1;
@@ -771,7 +796,7 @@ static void up_quit(struct sp *p)
 	if (p->up.fd < 0)
 		return;
 	/* never after an unfinished DATA: the upstream would take it as text */
-	if (!p->up_dead && !p->quit_sent) {
+	if (p->st != RS_LOST && p->st != RS_QUIT) {
 		(void)stream_puts(&p->up.s, "QUIT\r\n");
 		(void)stream_flush(&p->up.s);
 	}
