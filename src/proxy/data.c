@@ -1,26 +1,28 @@
-/* The client's DATA in the SMTP proxy: read with msgw-smtp's own
- * end-of-data reader (smtp/data.h: only CRLF "." CRLF ends it, a bare LF
- * or CR is content), teed un-stuffed, and sent upstream dot-stuffed again
- * by the proxy itself. The upstream therefore gets exactly the recorded
- * content: a "." is stuffed at the start of every line, a line after a
- * bare LF included, so an upstream that ends lines at LF cannot find an
- * end of data (or a command) inside it. */
+/* Dot-terminated bodies through the proxy, in both directions: the SMTP
+ * client's DATA (strict: only CRLF "." CRLF ends it, as msgw-smtp reads
+ * it) and an upstream's POP3 RETR/TOP/list replies (upstream mode: LF
+ * ends lines too). Both are read by smtp/data.c's one end-of-data reader,
+ * the content goes to the tee, and the far side gets that same content
+ * dot-stuffed again by the proxy itself: a "." is stuffed at the start of
+ * every line, a line after a bare LF included, so a reader that ends
+ * lines at LF cannot find an end of data (or a command) inside it, and
+ * what is forwarded is exactly what is recorded. Memory stays constant. */
 #include "config.h"
 
 #include <string.h>
 
 #include "proxy/proxy.h"
-#include "smtp/data.h"
 
 struct restuff {
-	struct stream *up; /* NULL: read and tee only */
-	int bol;           /* the next byte starts a line */
-	struct data_relay_result *r;
+	sink_fn fwd; /* NULL: read and tee only */
+	void *fctx;
+	int bol;     /* the next byte starts a line */
+	struct body_result *r;
 };
 
 static void fwd(struct restuff *x, const unsigned char *p, size_t n)
 {
-	if (x->up != NULL && !x->r->fwd_err && n > 0 && stream_write(x->up, p, n) < 0)
+	if (x->fwd != NULL && !x->r->fwd_err && n > 0 && x->fwd(x->fctx, p, n) < 0)
 		x->r->fwd_err = 1;
 }
 
@@ -39,15 +41,25 @@ static void restuff(struct restuff *x, const unsigned char *p, size_t n)
 	fwd(x, p + seg, n - seg);
 }
 
-void proxy_data_relay(struct stream *in, struct stream *up, struct tee *tee,
-                      struct data_relay_result *r)
+int sink_stream(void *ctx, const void *p, size_t n)
 {
-	struct restuff x = {up, 1, r};
+	return stream_write(ctx, p, n);
+}
+
+int sink_tee(void *ctx, const void *p, size_t n)
+{
+	return tee_write(ctx, p, n);
+}
+
+void body_relay(struct stream *in, enum data_mode mode, sink_fn fwd_fn, void *fctx, sink_fn tee,
+                void *tctx, struct body_result *r)
+{
+	struct restuff x = {fwd_fn, fctx, 1, r};
 	struct data_reader dr;
 	unsigned char out[STREAM_BUFSIZE + 1];
 
 	memset(r, 0, sizeof *r);
-	data_reader_init(&dr);
+	data_reader_init_mode(&dr, mode);
 	while (dr.st != DS_END) {
 		const unsigned char *p;
 		ssize_t got = stream_peek(in, &p);
@@ -60,12 +72,14 @@ void proxy_data_relay(struct stream *in, struct stream *up, struct tee *tee,
 		used = data_reader_feed(&dr, p, (size_t)got, out, &outlen);
 		stream_consume(in, used);
 		r->raw += used;
-		if (tee != NULL && tee_active(tee) && !r->tee_err && outlen > 0 &&
-		    tee_write(tee, out, outlen) < 0)
+		r->content += outlen;
+		if (tee != NULL && !r->tee_err && outlen > 0 && tee(tctx, out, outlen) < 0)
 			r->tee_err = 1;
 		restuff(&x, out, outlen);
 	}
-	/* the content ends in CRLF (the reader keeps the CRLF before the
-	 * dot), so the caller's "." CRLF, once it decides to send it, ends it */
-	r->too_long = dr.line_too_long;
+	/* The caller's "." CRLF, once it decides to send it, ends the body:
+	 * content that does not end in a line end gets one first. */
+	if (!x.bol && x.fwd != NULL)
+		fwd(&x, (const unsigned char *)"\r\n", 2);
+	r->too_long = mode == DATA_STRICT && dr.line_too_long;
 }

@@ -60,16 +60,6 @@ static int up_cmd(struct pp *p, const char *cmd)
 	return up_status(p);
 }
 
-static int sink_stream(void *ctx, const void *d, size_t n)
-{
-	return stream_write(ctx, d, n);
-}
-
-static int sink_tee(void *ctx, const void *d, size_t n)
-{
-	return tee_write(ctx, d, n);
-}
-
 static void log_login(struct pp *p, const char *result, const char *detail)
 {
 	proxy_log_login("pop3", &p->t, result, detail);
@@ -126,13 +116,6 @@ struct retrieval {
 	int keyed, seen;
 	uint64_t size;       /* the upstream's LIST size (TOP only), 0 unknown */
 };
-
-static int sink_null(void *ctx, const void *d, size_t n)
-{
-	(void)d;
-	*(uint64_t *)ctx += n; /* counts the content */
-	return 0;
-}
 
 /* "+OK n size" or "+OK n uid": the second field, or NULL. */
 static char *second_field(char *line)
@@ -217,7 +200,7 @@ static int up_retrieve(struct pp *p, const char *cmd)
  * while teed; the copy is committed in the background. */
 static int retrieve_streamed(struct pp *p, const char *cmd, int top, struct retrieval *r)
 {
-	struct dot_result dr;
+	struct body_result dr;
 	int st = up_retrieve(p, cmd);
 
 	if (st <= 0)
@@ -225,12 +208,13 @@ static int retrieve_streamed(struct pp *p, const char *cmd, int top, struct retr
 	if (!r->seen)
 		copy_begin(p, r);
 	(void)stream_write(p->c, p->line, p->len);
-	dot_relay(&p->up.s, sink_stream, p->c, tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0,
-	          &dr);
+	body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c,
+	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
 		return -1;
 	}
+	(void)stream_puts(p->c, ".\r\n");
 	if (r->seen) {
 		log_message(p, r->uid, "already_stored");
 	} else if (top && (r->size == 0 || p->tee.bytes != r->size)) {
@@ -253,15 +237,15 @@ static int retrieve_streamed(struct pp *p, const char *cmd, int top, struct retr
  * transfer has the same length as the recorded one. */
 static int retrieve_required(struct pp *p, const char *cmd, struct retrieval *r)
 {
-	struct dot_result dr;
-	uint64_t second = 0, first;
+	struct body_result dr;
+	uint64_t first;
 	int st = up_retrieve(p, cmd);
 
 	if (st <= 0)
 		return st;
 	copy_begin(p, r);
-	dot_relay(&p->up.s, sink_null, &second, tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 0,
-	          &dr);
+	body_relay(&p->up.s, DATA_UPSTREAM, NULL, NULL, tee_active(&p->tee) ? sink_tee : NULL,
+	           &p->tee, &dr);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
 		return -1;
@@ -281,9 +265,8 @@ static int retrieve_required(struct pp *p, const char *cmd, struct retrieval *r)
 	if ((st = up_retrieve(p, cmd)) <= 0)
 		return st;
 	(void)stream_write(p->c, p->line, p->len);
-	second = 0;
-	dot_relay(&p->up.s, sink_stream, p->c, sink_null, &second, 1, &dr);
-	if (dr.in_err || dr.fwd_err || second != first) {
+	body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
+	if (dr.in_err || dr.fwd_err || dr.content != first) {
 		log_error("event=proxy_message proto=pop3 mailbox=%s uidl=%s result=changed_upstream "
 		          "detail=\"second transfer differs from the recorded copy\"",
 		          p->t.mailbox, r->uid ? r->uid : "unknown");
@@ -357,7 +340,7 @@ static void relay(struct pp *p)
 	for (;;) {
 		enum line_result lr = stream_getline(p->c, line, sizeof line, &n);
 		const char *const *k;
-		struct dot_result dr;
+		struct body_result dr;
 		int st;
 
 		if (lr == LINE_EOF || lr == LINE_ERROR)
@@ -396,9 +379,10 @@ static void relay(struct pp *p)
 			goto lost;
 		(void)stream_write(p->c, p->line, p->len);
 		if (st == 1 && multiline(line)) {
-			dot_relay(&p->up.s, sink_stream, p->c, NULL, NULL, 0, &dr);
+			body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
 			if (dr.in_err)
 				goto lost;
+			(void)stream_puts(p->c, ".\r\n");
 		}
 	}
 lost:

@@ -10,6 +10,7 @@
 #include "conf/conf.h"
 #include "crypt/b64.h"
 #include "sasl/sasl.h"
+#include "smtp/data.h"
 #include "net/stream.h"
 #include "store/store.h"
 
@@ -157,35 +158,26 @@ int seen_key(const char *mbdir, const char *account, const char *uidl,
 int seen_has(const char *mbdir, const char *key);
 int seen_add(const char *mbdir, const char *key);
 
-/* --- dot.c: dot-terminated bodies (SMTP DATA, POP3 RETR) --- */
+/* --- data.c: dot-terminated bodies, both directions --- */
 typedef int (*sink_fn)(void *ctx, const void *p, size_t n);
+int sink_stream(void *ctx, const void *p, size_t n); /* ctx: struct stream */
+int sink_tee(void *ctx, const void *p, size_t n);    /* ctx: struct tee */
 
-struct dot_result {
-	int in_err;   /* the source stream failed before the terminator */
-	int fwd_err;  /* a forward write failed (later bytes were dropped) */
-	int tee_err;  /* the tee sink failed (later bytes not teed) */
-	uint64_t raw; /* bytes read, terminator included */
+struct body_result {
+	int in_err;       /* the source failed before the terminator */
+	int fwd_err;      /* a forward write failed (later bytes were dropped) */
+	int tee_err;      /* the tee failed (later bytes not teed) */
+	int too_long;     /* strict mode: a line over SMTP_DATA_LINE_MAX */
+	uint64_t raw;     /* bytes read, terminator included */
+	uint64_t content; /* the content, un-stuffed */
 };
-
-/* Copy from in up to and including the terminating "." line: every byte
- * verbatim to fwd (until it fails); the content, un-dot-stuffed and without
- * the terminator, to tee (may be NULL). With hold_end the terminator is not
- * forwarded: the caller sends it once it decided to. Reads exactly to the
- * terminator, so pipelined input after it stays in the stream. */
-void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx, int hold_end,
-               struct dot_result *r);
-
-/* --- data.c: the SMTP client's DATA, as msgw-smtp reads it --- */
-struct data_relay_result {
-	int in_err, fwd_err, tee_err;
-	int too_long; /* a line over SMTP_DATA_LINE_MAX */
-	uint64_t raw;
-};
-/* Read the client's message up to CRLF.CRLF, tee the content (when tee is
- * active), send it re-stuffed to up (NULL: nowhere), without the final
- * "." CRLF. Pipelined input after the terminator stays in the stream. */
-void proxy_data_relay(struct stream *in, struct stream *up, struct tee *tee,
-                      struct data_relay_result *r);
+/* Read a body from in up to its terminator (mode: DATA_STRICT for a
+ * client, DATA_UPSTREAM for a server), the content to tee (may be NULL),
+ * the content dot-stuffed again to fwd (may be NULL), without the final
+ * "." CRLF: the caller sends that once it decided to. Pipelined input
+ * after the terminator stays in the stream. */
+void body_relay(struct stream *in, enum data_mode mode, sink_fn fwd, void *fctx, sink_fn tee,
+                void *tctx, struct body_result *r);
 
 /* --- reply helpers --- */
 /* Does the (space-separated) line start with verb, case-insensitively? */

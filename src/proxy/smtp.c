@@ -327,7 +327,7 @@ static int conclude(struct sp *p)
 /* After the upstream's 354: the message from the client, teed. */
 static int do_data(struct sp *p)
 {
-	struct data_relay_result dr;
+	struct body_result dr;
 
 	client_reply(p, p->r.text);
 	if (tee_start_header(p) < 0) {
@@ -336,7 +336,8 @@ static int do_data(struct sp *p)
 		enter(p, RS_LOST);
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	proxy_data_relay(p->c, p->st == RS_LOST ? NULL : &p->up.s, &p->tee, &dr);
+	body_relay(p->c, DATA_STRICT, p->st == RS_LOST ? NULL : sink_stream, &p->up.s,
+	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
 		tee_abort(&p->tee);

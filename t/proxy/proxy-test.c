@@ -211,13 +211,13 @@ static int sink_buf(void *ctx, const void *p, size_t n)
 
 /* Relay input through a pipe, written all at once or one byte per write
  * (a child paces the bytes so the reader sees tiny reads). */
-static void relay_case(const char *name, const char *in, size_t inlen, int hold, const char *fwd,
-                       const char *tee, const char *rest)
+static void relay_case(const char *name, const char *in, size_t inlen, enum data_mode mode,
+                       const char *fwd, const char *tee, const char *rest)
 {
 	for (int bytewise = 0; bytewise < 2; bytewise++) {
 		struct stream *s = malloc(sizeof *s);
 		struct buf f, c;
-		struct dot_result r;
+		struct body_result r;
 		int pfd[2];
 		pid_t pid;
 		char line[256];
@@ -242,7 +242,7 @@ static void relay_case(const char *name, const char *in, size_t inlen, int hold,
 		stream_init(s, pfd[0], pfd[0], 5000);
 		buf_init(&f, 0);
 		buf_init(&c, 0);
-		dot_relay(s, sink_buf, &f, sink_buf, &c, hold, &r);
+		body_relay(s, mode, sink_buf, &f, sink_buf, &c, &r);
 		ok(!r.in_err && !r.fwd_err && !r.tee_err, "%s%s: relayed", name,
 		   bytewise ? " (bytewise)" : "");
 		is_mem(f.data, f.len, fwd, strlen(fwd), "%s%s: forwarded bytes", name,
@@ -271,22 +271,28 @@ static void test_dot(void)
 	static const char d[] = "lf\n.\n";
 	static const char e[] = "a\r\n.\r\nQUIT\r\n";
 	static const char f[] = ".\r\n";
+	static const char g[] = "x\n.\nMAIL FROM:<a>\r\n..y\r\n.\r\n";
 
-	relay_case("plain", a, sizeof a - 1, 0, a, "Subject: x\r\n\r\nbody\r\n", NULL);
-	relay_case("stuffed dot", b, sizeof b - 1, 0, b, ".dot\r\n", NULL);
-	relay_case("dot CR not the end", c, sizeof c - 1, 0, c, "\rx\r\nx\r\n", NULL);
-	relay_case("bare LF", d, sizeof d - 1, 0, d, "lf\n", NULL);
-	relay_case("pipelined after the end", e, sizeof e - 1, 0, "a\r\n.\r\n", "a\r\n",
+	/* forwarded: the content stuffed again, without the final dot */
+	relay_case("plain", a, sizeof a - 1, DATA_UPSTREAM, "Subject: x\r\n\r\nbody\r\n",
+	           "Subject: x\r\n\r\nbody\r\n", NULL);
+	relay_case("stuffed dot", b, sizeof b - 1, DATA_UPSTREAM, "..dot\r\n", ".dot\r\n", NULL);
+	relay_case("dot CR not the end", c, sizeof c - 1, DATA_UPSTREAM, "\rx\r\nx\r\n",
+	           "\rx\r\nx\r\n", NULL);
+	relay_case("upstream: a bare LF ends a line", d, sizeof d - 1, DATA_UPSTREAM, "lf\n", "lf\n",
+	           NULL);
+	relay_case("pipelined after the end", e, sizeof e - 1, DATA_STRICT, "a\r\n", "a\r\n",
 	           "QUIT\r\n");
-	relay_case("held terminator", e, sizeof e - 1, 1, "a\r\n", "a\r\n", "QUIT\r\n");
-	relay_case("empty", f, sizeof f - 1, 0, f, "", NULL);
+	relay_case("empty", f, sizeof f - 1, DATA_STRICT, "", "", NULL);
+	relay_case("strict: a bare-LF dot is content, re-stuffed", g, sizeof g - 1, DATA_STRICT,
+	           "x\n..\nMAIL FROM:<a>\r\n..y\r\n", "x\n.\nMAIL FROM:<a>\r\n.y\r\n", NULL);
 }
 
 static void test_dot_eof(void)
 {
 	struct stream *s = malloc(sizeof *s);
 	struct buf f;
-	struct dot_result r;
+	struct body_result r;
 	int pfd[2];
 
 	if (s == NULL || pipe(pfd) < 0)
@@ -296,7 +302,7 @@ static void test_dot_eof(void)
 	close(pfd[1]);
 	stream_init(s, pfd[0], pfd[0], 5000);
 	buf_init(&f, 0);
-	dot_relay(s, sink_buf, &f, NULL, NULL, 0, &r);
+	body_relay(s, DATA_UPSTREAM, sink_buf, &f, NULL, NULL, &r);
 	ok(r.in_err, "EOF before the terminator is an input error");
 	buf_free(&f);
 	close(pfd[0]);
