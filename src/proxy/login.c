@@ -122,8 +122,10 @@ int proxy_login_parse(const char *login, struct proxy_target *t, const char **wh
 	return 0;
 }
 
-const char *const proxy_smtp_ports[] = {"25", "465", "587", NULL};
-const char *const proxy_pop3_ports[] = {"110", "995", NULL};
+static const char *const smtp_ports[] = {"25", "465", "587", NULL};
+static const char *const pop3_ports[] = {"110", "995", NULL};
+const struct proxy_proto proxy_smtp = {"smtp", "465", "587", smtp_ports};
+const struct proxy_proto proxy_pop3 = {"pop3", "995", "110", pop3_ports};
 
 const char *proxy_target_ca(const struct strlist *list, const char *host)
 {
@@ -165,16 +167,6 @@ void proxy_refusal_delay(const struct config *cfg, long long start_ms)
 	}
 }
 
-static int cidr_any(const struct cidr *nets, size_t n, const char *peer)
-{
-	if (n == 0)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (cidr_match(&nets[i], peer))
-			return 1;
-	return 0;
-}
-
 /* The mailbox: a proxy mailbox, active, that admits the client's network. */
 static enum proxy_refusal check_box(const struct config *cfg, const struct proxy_client *cl,
 				    const struct proxy_target *t, struct proxy_box *box)
@@ -184,22 +176,22 @@ static enum proxy_refusal check_box(const struct config *cfg, const struct proxy
 	if (box_open(box, cfg, t->mailbox) < 0) {
 		e = errno;
 		if (e == ENOENT) {
-			proxy_log_login(cl->proto, t, "unknown_mailbox", NULL);
+			proxy_log_login(cl->proto->name, t, "unknown_mailbox", NULL);
 			return PROXY_UNKNOWN_BOX;
 		}
 		if (e == EPERM) {
-			proxy_log_login(cl->proto, t, "mailbox_suspended", NULL);
+			proxy_log_login(cl->proto->name, t, "mailbox_suspended", NULL);
 			return PROXY_SUSPENDED_BOX;
 		}
-		proxy_log_login(cl->proto, t, "store_error", strerror(e));
+		proxy_log_login(cl->proto->name, t, "store_error", strerror(e));
 		return PROXY_STORE_ERROR;
 	}
 	if (!box->mb.proxy) {
-		proxy_log_login(cl->proto, t, "journal_mailbox", NULL);
+		proxy_log_login(cl->proto->name, t, "journal_mailbox", NULL);
 		return PROXY_JOURNAL_BOX;
 	}
-	if (!cidr_any(box->mb.networks, box->mb.n_networks, cl->peer)) {
-		proxy_log_login(cl->proto, t, "network_not_allowed", "mailbox allowed_networks");
+	if (!cidr_allowed(box->mb.networks, box->mb.n_networks, cl->peer)) {
+		proxy_log_login(cl->proto->name, t, "network_not_allowed", "mailbox allowed_networks");
 		return PROXY_NETWORK;
 	}
 	return PROXY_OK;
@@ -217,18 +209,19 @@ enum proxy_refusal proxy_check_login(const struct config *cfg, const struct prox
 	if (!cl->tls)
 		return PROXY_NO_TLS;
 	if (proxy_login_parse(login, t, &why) < 0) {
-		log_info("event=proxy_login proto=%s result=bad_login detail=\"%s\"", cl->proto, why);
+		log_info("event=proxy_login proto=%s result=bad_login detail=\"%s\"", cl->proto->name, why);
 		return PROXY_BAD_LOGIN;
 	}
 	if (t->port[0] == '\0')
-		snprintf(t->port, sizeof t->port, "%s", cl->defport);
-	if (!cidr_any(cfg->proxy.networks, cfg->proxy.n_networks, cl->peer)) {
-		proxy_log_login(cl->proto, t, "network_not_allowed", "proxy.allowed_networks");
+		snprintf(t->port, sizeof t->port, "%s",
+			 cl->implicit_tls ? cl->proto->implicit_port : cl->proto->starttls_port);
+	if (!cidr_allowed(cfg->proxy.networks, cfg->proxy.n_networks, cl->peer)) {
+		proxy_log_login(cl->proto->name, t, "network_not_allowed", "proxy.allowed_networks");
 		return PROXY_NETWORK;
 	}
-	m = proxy_target_match(&cfg->proxy.allowed_targets, t->host, t->port, cl->std_ports);
+	m = proxy_target_match(&cfg->proxy.allowed_targets, t->host, t->port, cl->proto->std_ports);
 	if (m == MATCH_NONE) {
-		proxy_log_login(cl->proto, t, "target_not_allowed", NULL);
+		proxy_log_login(cl->proto->name, t, "target_not_allowed", NULL);
 		return PROXY_TARGET_DENIED;
 	}
 	t->literal = m == MATCH_LITERAL;

@@ -396,7 +396,7 @@ lost:
 /* Connect and TLS: -1 (err filled) when the target is no usable server. */
 static int up_open(struct pp *p, int implicit, char *err, size_t errlen)
 {
-	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_pop3_ports, err, errlen) < 0)
+	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_pop3.std_ports, err, errlen) < 0)
 		return -1;
 	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, errlen) < 0)
 		return -1;
@@ -479,13 +479,7 @@ out:
  * (one text for every refusal but the caller bug of a client not on TLS). */
 static const char *check_login(struct pp *p, const char *peer, const char *login)
 {
-	const struct proxy_client cl = {
-		.proto = "pop3",
-		.peer = peer,
-		.tls = tls_active(p->c),
-		.defport = p->fe->implicit_tls ? "995" : "110",
-		.std_ports = proxy_pop3_ports,
-	};
+	const struct proxy_client cl = {&proxy_pop3, peer, tls_active(p->c), p->fe->implicit_tls};
 	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 	size_t i;
 

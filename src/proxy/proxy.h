@@ -45,7 +45,6 @@ int proxy_addr_special(const struct sockaddr *sa);
 /* Does a pattern whose port rule admits port name this very address? */
 int proxy_addr_listed(const struct strlist *patterns, const struct sockaddr *sa, const char *port,
                       const char *const *std_ports);
-extern const char *const proxy_smtp_ports[], *const proxy_pop3_ports[];
 
 /* Why a log-in is refused before the upstream is involved. */
 enum proxy_refusal {
@@ -65,12 +64,19 @@ struct proxy_box;
 /* The checks both protocols make, in order; refusals are logged here. On
  * PROXY_OK, t is filled (port defport when the log-in names none) and box
  * is open for the tee. */
+/* What the checks need to know of a protocol. */
+struct proxy_proto {
+	const char *name;                    /* "smtp" or "pop3" */
+	const char *implicit_port, *starttls_port; /* when the log-in names none */
+	const char *const *std_ports;        /* NULL-terminated */
+};
+extern const struct proxy_proto proxy_smtp, proxy_pop3;
+
 struct proxy_client {
-	const char *proto;             /* "smtp" or "pop3" */
-	const char *peer;              /* numeric address */
-	int tls;                       /* on TLS now */
-	const char *defport;           /* when the log-in names no port */
-	const char *const *std_ports;
+	const struct proxy_proto *proto;
+	const char *peer;                    /* numeric address */
+	int tls;                             /* on TLS now */
+	int implicit_tls;                    /* came on an implicit-TLS port */
 };
 enum proxy_refusal proxy_check_login(const struct config *cfg, const struct proxy_client *cl,
 				     const char *login, struct proxy_target *t,

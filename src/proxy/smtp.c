@@ -757,7 +757,7 @@ static int up_open(struct sp *p)
 	char err[256];
 	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls);
 
-	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_smtp_ports, err, sizeof err) < 0)
+	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_smtp.std_ports, err, sizeof err) < 0)
 		goto fail;
 	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 		goto fail;
@@ -808,13 +808,7 @@ static void up_quit(struct sp *p)
  * (one text for every refusal but the caller bug of a client not on TLS). */
 static const char *check_login(struct sp *p, const char *peer, const char *login)
 {
-	const struct proxy_client cl = {
-		.proto = "smtp",
-		.peer = peer,
-		.tls = tls_active(p->c),
-		.defport = p->fe->implicit_tls ? "465" : "587",
-		.std_ports = proxy_smtp_ports,
-	};
+	const struct proxy_client cl = {&proxy_smtp, peer, tls_active(p->c), p->fe->implicit_tls};
 	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 
 	if (r == PROXY_OK)

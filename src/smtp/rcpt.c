@@ -10,12 +10,7 @@
 
 int networks_allow(const struct cidr *nets, size_t n, const char *peer)
 {
-	if (n == 0)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (cidr_match(&nets[i], peer))
-			return 1;
-	return 0;
+	return cidr_allowed(nets, n, peer);
 }
 
 enum rcpt_result rcpt_lookup(const struct store *st, const struct config *cfg, const char *peer,

@@ -36,7 +36,7 @@ static void fuzz_login(const uint8_t *d, size_t n)
 	if (proxy_login_parse(s, &t, &why) == 0) {
 		if (t.user[0] == '\0' || t.host[0] == '\0' || strlen(t.mailbox) != MAILBOX_ID_LEN)
 			abort();
-		(void)proxy_target_match(&l, t.host, t.port[0] ? t.port : "25", proxy_smtp_ports);
+		(void)proxy_target_match(&l, t.host, t.port[0] ? t.port : "25", proxy_smtp.std_ports);
 	}
 	free(s);
 }

@@ -224,16 +224,42 @@ PROXY_ON = {"proxy.enabled": True,
             "proxy.allowed_targets": ["127.0.0.1:*", "[::1]:*", "localhost:*"]}
 
 
-class FakeUpstream:
-    """A small SMTP or POP3 server in a thread that records every byte it
-    receives (after TLS, if it gets that far): the proof of what the proxy
-    did or did not send. tls: None (offers no STARTTLS/STLS) or an
-    ssl.SSLContext it offers with STARTTLS/STLS."""
+class SmtpClient:
+    """A raw SMTP client on a connected socket: send bytes, read replies
+    (multi-line joined by newlines; "EOF" appended when the server hung up)."""
 
-    def __init__(self, t, proto, tls=None, host="127.0.0.1"):
+    def __init__(self, sock):
+        self.s, self.buf = sock, b""
+        self.reply()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def reply(self):
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                d = self.s.recv(65536)
+                if not d:
+                    return "\n".join(lines + ["EOF"])
+                self.buf += d
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode(errors="replace"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return "\n".join(lines)
+
+    def cmd(self, c):
+        self.send(c if isinstance(c, bytes) else c.encode() + b"\r\n")
+        return self.reply()
+
+
+class ThreadServer:
+    """A loopback server in a thread, one connection at a time, each
+    handled by self._session(sock); stopped at exit."""
+
+    def __init__(self, t, host="127.0.0.1"):
         import socket
         import threading
-        self.proto, self.tls = proto, tls
         self.received = b""
         self.connections = 0
         self.handshake_error = None
@@ -268,23 +294,37 @@ class FakeUpstream:
             finally:
                 c.close()
 
-    def _lines(self, c):
+    def _lines(self, c, record=True):
+        """Lines from c without CR LF; what arrives is kept in received."""
         buf = b""
         while True:
             while b"\n" not in buf:
-                d = c.recv(4096)
+                d = c.recv(65536)
                 if not d:
                     return
-                self.received += d
+                if record:
+                    self.received += d
                 buf += d
             line, buf = buf.split(b"\n", 1)
-            yield c, line.strip()
+            yield line.rstrip(b"\r")
+
+
+class FakeUpstream(ThreadServer):
+    """A small SMTP or POP3 server in a thread that records every byte it
+    receives (after TLS, if it gets that far): the proof of what the proxy
+    did or did not send. tls: None (offers no STARTTLS/STLS) or an
+    ssl.SSLContext it offers with STARTTLS/STLS."""
+
+    def __init__(self, t, proto, tls=None, host="127.0.0.1"):
+        self.proto, self.tls = proto, tls
+        super().__init__(t, host)
+
 
     def _session(self, c):
         smtp = self.proto == "smtp"
         c.sendall(b"220 fake ESMTP\r\n" if smtp else b"+OK fake POP3\r\n")
         it = self._lines(c)
-        for _, line in it:
+        for line in it:
             verb = line.split(b" ")[0].upper()
             if smtp and verb in (b"EHLO", b"HELO"):
                 c.sendall(b"250-fake\r\n" + (b"250-STARTTLS\r\n" if self.tls else b"") +
@@ -293,7 +333,7 @@ class FakeUpstream:
                 c.sendall(b"220 go ahead\r\n" if smtp else b"+OK go ahead\r\n")
                 c = self.tls.wrap_socket(c, server_side=True)
                 it = self._lines(c)
-                for _, l2 in it:   # after TLS: record, answer, never accept
+                for l2 in it:   # after TLS: record, answer, never accept
                     v2 = l2.split(b" ")[0].upper()
                     if v2 == b"QUIT":
                         c.sendall(b"221 bye\r\n" if smtp else b"+OK bye\r\n")
@@ -359,7 +399,7 @@ def can_mount_tmpfs():
         os.rmdir(d)
 
 
-class EvilUpstream:
+class EvilUpstream(ThreadServer):
     """An attacker's own mail server, in a thread: STARTTLS/STLS with the
     given ssl.SSLContext, then it accepts every credential, every command
     and every message (POP3: serves one forged message). It records every
@@ -370,55 +410,9 @@ class EvilUpstream:
               b"Message-ID: <forged@attacker.test>\r\n\r\nPlanted by the attacker.\r\n")
 
     def __init__(self, t, proto, tls, odd_354=None, message=None):
-        import socket
-        import threading
         self.proto, self.tls, self.odd_354 = proto, tls, odd_354
         self.message = message or self.FORGED   # CRLF lines, no line starting with "."
-        self.received = b""
-        self.connections = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        t.at_exit(self.stop)
-
-    def stop(self):
-        self._stop = True
-        self.thread.join(5)
-        self.sock.close()
-
-    def _serve(self):
-        import socket
-        while not self._stop:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            self.connections += 1
-            c.settimeout(10)
-            try:
-                self._session(c)
-            except Exception:
-                pass
-            finally:
-                c.close()
-
-    def _lines(self, c, record):
-        buf = b""
-        while True:
-            while b"\n" not in buf:
-                d = c.recv(65536)
-                if not d:
-                    return
-                if record:
-                    self.received += d
-                buf += d
-            line, buf = buf.split(b"\n", 1)
-            yield line.rstrip(b"\r")
+        super().__init__(t)
 
     def _session(self, c):
         smtp = self.proto == "smtp"

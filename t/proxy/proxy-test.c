@@ -66,7 +66,7 @@ static void test_login(void)
 
 static enum proxy_match smtp_match(const struct strlist *l, const char *host, const char *port)
 {
-	return proxy_target_match(l, host, port, proxy_smtp_ports);
+	return proxy_target_match(l, host, port, proxy_smtp.std_ports);
 }
 
 static void test_allowed(void)
@@ -93,8 +93,8 @@ static void test_allowed(void)
 	   "host:port admits that port only");
 	ok(smtp_match(&l, "any.test", "22") && smtp_match(&l, "2001:db8::1", "9999"),
 	   "host:* and [v6]:* admit any port");
-	ok(proxy_target_match(&l, "mail.example.org", "995", proxy_pop3_ports) &&
-	       !proxy_target_match(&l, "mail.example.org", "587", proxy_pop3_ports),
+	ok(proxy_target_match(&l, "mail.example.org", "995", proxy_pop3.std_ports) &&
+	       !proxy_target_match(&l, "mail.example.org", "587", proxy_pop3.std_ports),
 	   "the standard ports are the protocol's");
 	ok(proxy_pattern_valid("host:25") && proxy_pattern_valid("[::1]:*") &&
 	       !proxy_pattern_valid("host:") && !proxy_pattern_valid("[::1") &&
@@ -120,9 +120,9 @@ static int listed(const struct strlist *l, const char *addr, const char *port)
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
 
 	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1)
-		return proxy_addr_listed(l, (struct sockaddr *)&s4, port, proxy_smtp_ports);
+		return proxy_addr_listed(l, (struct sockaddr *)&s4, port, proxy_smtp.std_ports);
 	if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1)
-		return proxy_addr_listed(l, (struct sockaddr *)&s6, port, proxy_smtp_ports);
+		return proxy_addr_listed(l, (struct sockaddr *)&s6, port, proxy_smtp.std_ports);
 	bail("bad test address %s", addr);
 }
 

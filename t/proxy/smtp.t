@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "proxy"))
 from msgwtest import Test, make_ca, prog  # noqa: E402
-from peers import (PASSWORD, PROXY_ON, USER, DiskFull, FakeUpstream, Peers, age_decrypt,  # noqa: E402
+from peers import (PASSWORD, PROXY_ON, USER, DiskFull, SmtpClient, FakeUpstream, Peers, age_decrypt,  # noqa: E402
                    can_mount_tmpfs, have_peers, other_cert, stored_messages)
 
 t = Test()
@@ -132,38 +132,17 @@ t.ok(any(b"rcpt=<bob@dest.test>,\r\n\t<carol@dest.test>" in x for x in swaks_cop
 
 
 # --- 3. raw client: pipelined groups, two messages, then BDAT ---
-class Raw:
+class Raw(SmtpClient):
     def __init__(self, p=port, implicit=False):
         sock = socket.create_connection(("127.0.0.1", p), timeout=30)
         if implicit:
             sock = ctx.wrap_socket(sock, server_hostname="127.0.0.1")
-        self.s, self.buf = sock, b""
-        self.reply()
+        super().__init__(sock)
 
     def starttls(self):
         self.cmd("EHLO raw.test")
         self.cmd("STARTTLS")
         self.s = ctx.wrap_socket(self.s, server_hostname="127.0.0.1")
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def reply(self):
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                d = self.s.recv(65536)
-                if not d:
-                    return " | ".join(lines) + " | EOF"
-                self.buf += d
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line.decode(errors="replace"))
-            if len(line) < 4 or line[3:4] != b"-":
-                return "\n".join(lines)
-
-    def cmd(self, c):
-        self.send(c.encode() + b"\r\n")
-        return self.reply()
 
     def auth(self, user=None, pw=PASSWORD):
         tok = base64.b64encode(b"\0" + (user or login()).encode() + b"\0" + pw.encode()).decode()

@@ -18,7 +18,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "proxy"))
 from msgwtest import Test  # noqa: E402
-from peers import PASSWORD, USER, EvilUpstream, Peers, have_peers, stored_messages  # noqa: E402
+from peers import (PASSWORD, USER, EvilUpstream, Peers, SmtpClient, have_peers,  # noqa: E402
+                   stored_messages)
 
 DELAY = 500   # pop3.login_failure_delay, ms
 t = Test()
@@ -65,31 +66,9 @@ def serve(prog, cfg, service=None, name=None):
     return port
 
 
-class Smtp:
+class Smtp(SmtpClient):
     def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buf = b""
-        self.reply()
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def reply(self):
-        lines = []
-        while True:
-            while b"\r\n" not in self.buf:
-                d = self.s.recv(65536)
-                if not d:
-                    return "\n".join(lines + ["EOF"])
-                self.buf += d
-            line, self.buf = self.buf.split(b"\r\n", 1)
-            lines.append(line.decode(errors="replace"))
-            if len(line) < 4 or line[3:4] != b"-":
-                return "\n".join(lines)
-
-    def cmd(self, c):
-        self.send(c if isinstance(c, bytes) else c.encode() + b"\r\n")
-        return self.reply()
+        super().__init__(socket.create_connection(("127.0.0.1", port), timeout=30))
 
     def tls(self):
         self.cmd("EHLO attacker.test")
