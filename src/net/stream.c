@@ -12,6 +12,7 @@
 
 #include "net/stream.h"
 #include "net/tls.h"
+#include "util/wipe.h"
 
 long long stream_now_ms(void)
 {
@@ -275,6 +276,33 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n)
 	memcpy(buf, s->rbuf + s->rpos, n);
 	s->rpos += n;
 	return (ssize_t)n;
+}
+
+enum stream_err stream_error(const struct stream *s)
+{
+	return s->err;
+}
+
+long long stream_time_left(const struct stream *s)
+{
+	if (s->deadline_ms == 0)
+		return -1;
+	return s->deadline_ms > stream_now_ms() ? s->deadline_ms - stream_now_ms() : 0;
+}
+
+void stream_wipe_consumed(struct stream *s)
+{
+	wipe(s->rbuf, s->rpos);
+}
+
+void stream_wipe_output(struct stream *s)
+{
+	wipe(s->wbuf, sizeof s->wbuf);
+}
+
+int stream_wfd(const struct stream *s)
+{
+	return s->wfd;
 }
 
 void chomp(char *line, size_t *len)

@@ -460,12 +460,13 @@ fail:
 	st = -1;
 	/* a stream failure (timeout, reset) says more than the step's name */
 	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+	          p->up.fd >= 0 && stream_error(&p->up.s) != STREAM_OK &&
+	                  stream_error(&p->up.s) != STREAM_TLS
 	              ? stream_strerror(&p->up.s)
 	              : err);
 out:
 	if (p->up.fd >= 0)
-		wipe(p->up.s.wbuf, sizeof p->up.s.wbuf); /* PASS / AUTH, sent */
+		stream_wipe_output(&p->up.s); /* PASS / AUTH, sent */
 	if (cmd)
 		wipe(cmd, clen);
 	if (msg)
@@ -509,7 +510,7 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
 	}
 	p->c = client;
 	p->fe = fe;
-	tcp_nodelay(client->wfd);
+	tcp_nodelay(stream_wfd(client));
 	p->cfg = &fe->app.cfg;
 	p->up.fd = -1;
 	if ((why = check_login(p, peer, login)) != NULL ||

@@ -70,7 +70,7 @@ static void forget(struct front *f)
 {
 	wipe(f->line, sizeof f->line);
 	wipe(f->dec, sizeof f->dec);
-	wipe(f->s.rbuf, f->s.rpos);
+	stream_wipe_consumed(&f->s);
 }
 
 static int starttls(struct front *f)

@@ -731,7 +731,7 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 		rc = up_cmd(p, enc);
 	}
 out:
-	wipe(p->up.s.wbuf, sizeof p->up.s.wbuf); /* the encoded credentials, sent */
+	stream_wipe_output(&p->up.s); /* the encoded credentials, sent */
 	if (msg)
 		wipe(msg, mlen + 1);
 	if (enc)
@@ -786,7 +786,8 @@ static int up_open(struct sp *p)
 fail:
 	/* a stream failure (timeout, reset) says more than the step's name */
 	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+	          p->up.fd >= 0 && stream_error(&p->up.s) != STREAM_OK &&
+	                  stream_error(&p->up.s) != STREAM_TLS
 	              ? stream_strerror(&p->up.s)
 	              : err);
 	return -1;
@@ -830,7 +831,7 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 	}
 	p->c = client;
 	p->fe = fe;
-	tcp_nodelay(client->wfd);
+	tcp_nodelay(stream_wfd(client));
 	p->cfg = &fe->app.cfg;
 	p->up.fd = -1;
 	buf_init(&p->from, 1024);

@@ -89,5 +89,5 @@ void smtpauth_wipe(struct smtpauth *a, struct stream *s)
 	wipe(a->dec, sizeof a->dec);
 	a->user = a->pass = NULL;
 	a->plen = 0;
-	wipe(s->rbuf, s->rpos);
+	stream_wipe_consumed(s);
 }

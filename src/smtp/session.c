@@ -127,8 +127,8 @@ static int wait_input(struct session *ss, int timeout_s)
 		done(ss, "write-error");
 		return -1;
 	}
-	if (ss->s.deadline_ms && ss->s.deadline_ms - stream_now_ms() < budget)
-		budget = ss->s.deadline_ms - stream_now_ms();
+	if (stream_time_left(&ss->s) >= 0 && stream_time_left(&ss->s) < budget)
+		budget = stream_time_left(&ss->s);
 	if (budget > 0 && stream_input_ready(&ss->s, (int)budget))
 		return 0;
 	reply(ss, R_TIMEOUT, NULL);
@@ -387,16 +387,6 @@ static void do_rcpt(struct session *ss, const char *args)
 	reply(ss, R_RCPT_OK, NULL);
 }
 
-/* stream_read copied n bytes that turned out to follow the end of data:
- * they are still in the stream's buffer just before rpos, and are the
- * next pipelined commands, so step back over them. */
-static void unread(struct stream *s, size_t n)
-{
-	if (n > s->rpos)
-		abort();
-	s->rpos -= n;
-}
-
 static void do_data(struct session *ss, const char *args)
 {
 	struct data_reader dr;
@@ -420,12 +410,15 @@ static void do_data(struct session *ss, const char *args)
 	stream_set_timeout(&ss->s, ss->cfg->smtp.data_timeout * 1000);
 	data_reader_init(&dr);
 	while (dr.st != DS_END) {
+		const unsigned char *in;
 		ssize_t got;
 		size_t used, outlen;
 
 		if (wait_input(ss, ss->cfg->smtp.data_timeout) < 0)
 			goto out;
-		got = stream_read(&ss->s, ss->in, sizeof ss->in);
+		/* only what belongs to the message is consumed: the rest is
+		 * the next pipelined commands */
+		got = stream_peek(&ss->s, &in);
 		if (got <= 0) {
 			char q[200];
 			log_info("event=disconnect state=data error=%s",
@@ -433,10 +426,9 @@ static void do_data(struct session *ss, const char *args)
 			done(ss, "disconnect-in-data");
 			goto out;
 		}
-		used = data_reader_feed(&dr, ss->in, (size_t)got, ss->out, &outlen);
+		used = data_reader_feed(&dr, in, (size_t)got, ss->out, &outlen);
+		stream_consume(&ss->s, used);
 		tx_write(ss, ss->out, outlen);
-		if (dr.st == DS_END)
-			unread(&ss->s, (size_t)got - used);
 	}
 	if (dr.line_too_long && ss->tx_err == R_OKAY) {
 		ss->tx_err = R_DATA_LINE_TOO_LONG;
@@ -739,7 +731,7 @@ static void serve_commands(struct session *ss)
 			return;
 		case LINE_ERROR:
 			log_info("event=read-error error=%s", log_q(line, sizeof line, stream_strerror(&ss->s)));
-			done(ss, ss->s.err == STREAM_TIMEOUT ? "timeout" : "read-error");
+			done(ss, stream_error(&ss->s) == STREAM_TIMEOUT ? "timeout" : "read-error");
 			return;
 		}
 	}
