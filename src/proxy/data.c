@@ -26,17 +26,26 @@ static void fwd(struct restuff *x, const unsigned char *p, size_t n)
 		x->r->fwd_err = 1;
 }
 
+/* Line by line (memchr to each LF): a "." starting a line gets another. */
 static void restuff(struct restuff *x, const unsigned char *p, size_t n)
 {
-	size_t seg = 0;
+	size_t seg = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
+		const unsigned char *nl;
+
 		if (x->bol && p[i] == '.') {
 			fwd(x, p + seg, i - seg);
 			fwd(x, (const unsigned char *)".", 1);
 			seg = i;
 		}
-		x->bol = p[i] == '\n';
+		nl = memchr(p + i, '\n', n - i);
+		if (nl == NULL) {
+			x->bol = 0;
+			break;
+		}
+		i = (size_t)(nl - p) + 1;
+		x->bol = 1;
 	}
 	fwd(x, p + seg, n - seg);
 }

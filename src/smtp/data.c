@@ -24,24 +24,21 @@ static void count(struct data_reader *r, size_t n)
 		r->line_too_long = 1;
 }
 
-/* The state after content byte c in the middle of a line. */
+/* The state after content byte c in the middle of a line: strict mode
+ * waits for CR LF, upstream mode ends a line at any LF (a CR before it
+ * changes nothing there). */
 static enum data_state mid(const struct data_reader *r, unsigned char c)
 {
-	if (r->mode == DATA_UPSTREAM && c == '\n')
-		return DS_BOL;
+	if (r->mode == DATA_UPSTREAM)
+		return c == '\n' ? DS_BOL : DS_MID;
 	return c == '\r' ? DS_CR : DS_MID;
 }
 
-/* Where a run of plain content ends: the next CR (strict), or the next
- * CR or LF (upstream); NULL when none is in in[0..n). */
+/* Where a run of plain content ends: the next CR (strict) or LF
+ * (upstream); NULL when none is in in[0..n). */
 static const unsigned char *run_end(const struct data_reader *r, const unsigned char *in, size_t n)
 {
-	const unsigned char *cr = memchr(in, '\r', n), *lf;
-
-	if (r->mode == DATA_STRICT)
-		return cr;
-	lf = memchr(in, '\n', cr ? (size_t)(cr - in) : n);
-	return lf ? lf : cr;
+	return memchr(in, r->mode == DATA_STRICT ? '\r' : '\n', n);
 }
 
 size_t data_reader_feed(struct data_reader *r, const unsigned char *in, size_t n,
