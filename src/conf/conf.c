@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "util/hostpattern.h"
 #include "util/log.h"
 
 enum ktype { K_STR, K_INT, K_INT64, K_BOOL, K_LIST, K_LEVEL, K_TLSVER };
@@ -327,7 +328,13 @@ static int parse_networks(struct ctx *c, struct config *cfg, const config_t *lc)
 static int check_proxy_targets(struct ctx *c, struct config *cfg, const config_t *lc)
 {
 	const config_setting_t *s = config_lookup(lc, "proxy.allowed_targets");
+	struct host_pattern hp;
 
+	for (size_t i = 0; i < cfg->proxy.allowed_targets.n; i++)
+		if (host_pattern_split(cfg->proxy.allowed_targets.v[i], &hp) < 0)
+			return fail(c, s, "proxy.allowed_targets",
+				    "\"%s\" is not HOST, HOST:PORT or HOST:* (IPv6 in brackets with a port)",
+				    cfg->proxy.allowed_targets.v[i]);
 	if (!cfg->proxy.enabled || cfg->proxy.allowed_targets.n > 0)
 		return 0;
 	return fail(c, s ? s : config_lookup(lc, "proxy.enabled"), "proxy.allowed_targets",

@@ -18,55 +18,13 @@
 #include <sys/socket.h>
 
 #include "proxy/proxy.h"
-
-struct pattern {
-	char host[PROXY_HOST_MAX];
-	const char *port; /* NULL: standard ports only; "*": any; else digits */
-	char portbuf[8];
-};
-
-/* Split "host", "host:port", "[v6]", "[v6]:port", bare v6; -1 when bad. */
-static int pattern_split(const char *s, struct pattern *p)
-{
-	const char *colon = strrchr(s, ':'), *end = s + strlen(s), *h = s;
-	size_t hl;
-
-	p->port = NULL;
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
-			return -1;
-		h = s + 1;
-		end = rb;
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else if (colon != NULL && strchr(s, ':') != colon) {
-		colon = NULL; /* a bare IPv6 address: no port */
-	} else if (colon != NULL) {
-		end = colon;
-	}
-	hl = (size_t)(end - h);
-	if (hl == 0 || hl >= sizeof p->host)
-		return -1;
-	memcpy(p->host, h, hl);
-	p->host[hl] = '\0';
-	if (colon != NULL) {
-		size_t pl = strlen(colon + 1);
-		if (pl == 0 || pl >= sizeof p->portbuf)
-			return -1;
-		for (size_t i = 0; i < pl; i++)
-			if (!isdigit((unsigned char)colon[1 + i]) && strcmp(colon + 1, "*") != 0)
-				return -1;
-		memcpy(p->portbuf, colon + 1, pl + 1);
-		p->port = p->portbuf;
-	}
-	return 0;
-}
+#include "util/hostpattern.h"
 
 int proxy_pattern_valid(const char *s)
 {
-	struct pattern p;
+	struct host_pattern p;
 
-	return pattern_split(s, &p) == 0;
+	return host_pattern_split(s, &p) == 0;
 }
 
 /* Name matching only (also for proxy.target_ca_files). */
@@ -91,7 +49,7 @@ static int port_in(const char *port, const char *const *std)
 	return 0;
 }
 
-static int port_match(const struct pattern *p, const char *port, const char *const *std)
+static int port_match(const struct host_pattern *p, const char *port, const char *const *std)
 {
 	if (p->port == NULL)
 		return port_in(port, std);
@@ -109,9 +67,9 @@ enum proxy_match proxy_target_match(const struct strlist *patterns, const char *
 	enum proxy_match best = MATCH_NONE;
 
 	for (size_t i = 0; i < patterns->n; i++) {
-		struct pattern p;
+		struct host_pattern p;
 
-		if (pattern_split(patterns->v[i], &p) < 0 || !port_match(&p, port, std_ports) ||
+		if (host_pattern_split(patterns->v[i], &p) < 0 || !port_match(&p, port, std_ports) ||
 		    !proxy_host_match(p.host, host))
 			continue;
 		if (!wildcard(p.host))
@@ -167,9 +125,9 @@ int proxy_addr_listed(const struct strlist *patterns, const struct sockaddr *sa,
 
 	addr16(sa, want);
 	for (size_t i = 0; i < patterns->n; i++) {
-		struct pattern p;
+		struct host_pattern p;
 
-		if (pattern_split(patterns->v[i], &p) < 0 || !port_match(&p, port, std_ports))
+		if (host_pattern_split(patterns->v[i], &p) < 0 || !port_match(&p, port, std_ports))
 			continue;
 		memset(got, 0, sizeof got);
 		got[10] = got[11] = 0xff;

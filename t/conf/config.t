@@ -33,6 +33,7 @@ is "$rc" 64 "msgw-proxy: an unknown service is a usage error"
 printf 'domain = "x.example";\nproxy = {\n  enabled = true;\n};\n' > "$T/open.conf"
 printf 'proxy = {\n  enabled = true;\n  allowed_targets = [ ];\n};\n' > "$T/empty.conf"
 printf 'proxy = {\n  allowed_networks = [ "10.0.0.0/8", "nonsense" ];\n};\n' > "$T/pnet.conf"
+printf 'proxy = {\n  enabled = true;\n  allowed_targets = [ "mail.example.org",\n    "relay.example.org:99999" ];\n};\n' > "$T/ptgt.conf"
 for p in msgw-smtp msgw-pop3; do
 	err=$("$p" -c "$T/open.conf" 2>&1 </dev/null); rc=$?
 	is "$rc" 78 "$p: proxy.enabled without allowed_targets exits 78"
@@ -47,4 +48,8 @@ err=$(msgw-smtp -c "$T/pnet.conf" 2>&1 </dev/null); rc=$?
 is "$rc" 78 "proxy.allowed_networks: a bad prefix exits 78"
 is "$err" "msgw-smtp: $T/pnet.conf:2: proxy.allowed_networks: \"nonsense\" is not an address or address/prefix" \
 	"proxy.allowed_networks: the message names the entry"
+err=$(msgw-pop3 -c "$T/ptgt.conf" 2>&1 </dev/null); rc=$?
+is "$rc" 78 "proxy.allowed_targets: a bad pattern exits 78"
+is "$err" "msgw-pop3: $T/ptgt.conf:3: proxy.allowed_targets: \"relay.example.org:99999\" is not HOST, HOST:PORT or HOST:* (IPv6 in brackets with a port)" \
+	"proxy.allowed_targets: the message names the entry"
 done_testing

@@ -96,7 +96,8 @@ static void test_allowed(void)
 	ok(proxy_target_match(&l, "mail.example.org", "995", proxy_pop3.std_ports) &&
 	       !proxy_target_match(&l, "mail.example.org", "587", proxy_pop3.std_ports),
 	   "the standard ports are the protocol's");
-	ok(proxy_pattern_valid("host:25") && proxy_pattern_valid("[::1]:*") &&
+	ok(proxy_pattern_valid("host:25") && proxy_pattern_valid("[::1]:*") && !proxy_pattern_valid("h:0") &&
+	       !proxy_pattern_valid("a b") && !proxy_pattern_valid("x.*.com") &&
 	       !proxy_pattern_valid("host:") && !proxy_pattern_valid("[::1") &&
 	       !proxy_pattern_valid("host:2x"),
 	   "pattern syntax");
