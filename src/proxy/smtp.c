@@ -15,22 +15,16 @@
 #include "net/tls.h"
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
+#include "smtp/client.h"
 #include "smtp/command.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/wipe.h"
 
 #define CMD_MAX 2048
-#define REPLY_MAX 8192
-#define REPLY_LINES 100
 #define GROUP_MAX 32
 #define ENV_MAX (64 * 1024)
 
-struct reply {
-	int code;
-	size_t len;
-	char text[REPLY_MAX]; /* verbatim, every line ending in CR LF */
-};
 
 enum ent_kind { E_FWD, E_LOCAL, E_DATA, E_BDAT, E_QUIT };
 
@@ -59,14 +53,13 @@ struct sp {
 	struct upstream up;
 	struct proxy_target t;
 	struct proxy_box box;
-	int chunking; /* the upstream offers CHUNKING */
-	int auth_plain, auth_login, starttls;
 	enum relay_state st;
 	struct buf from, rcpts;
 	size_t nrcpt;
 	struct tee tee;
 	struct committer cm;
-	struct reply r;
+	struct smtp_reply r;
+	struct smtp_caps caps; /* the upstream's, from its last EHLO */
 	struct ent g[GROUP_MAX];
 };
 
@@ -85,42 +78,13 @@ static int lost(struct sp *p)
 	return 0;
 }
 
-static int reply_read(struct stream *s, struct reply *r)
-{
-	char line[1024];
-	int lines = 0;
-	size_t n;
-
-	r->len = 0;
-	r->code = 0;
-	for (;;) {
-		int code;
-		if (stream_getline(s, line, sizeof line, &n) != LINE_OK)
-			return -1;
-		chomp(line, &n);
-		if (n < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
-		    !isdigit((unsigned char)line[2]) || (n > 3 && line[3] != ' ' && line[3] != '-'))
-			return -1;
-		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-		if ((lines > 0 && code != r->code) || ++lines > REPLY_LINES ||
-		    r->len + n + 3 > sizeof r->text)
-			return -1;
-		r->code = code;
-		memcpy(r->text + r->len, line, n);
-		memcpy(r->text + r->len + n, "\r\n", 3);
-		r->len += n + 2;
-		if (n == 3 || line[3] == ' ')
-			return 0;
-	}
-}
-
 /* The upstream's reply; -1 when it is lost or garbled, or when it says
  * 354 to anything but the proxy's own DATA: the upstream would take what
  * follows as message content the proxy never recorded, so the session
  * ends there (with up_dead set, nothing more goes upstream). */
 static int up_reply(struct sp *p, int after_data)
 {
-	if (reply_read(&p->up.s, &p->r) < 0)
+	if (smtp_reply_read(&p->up.s, &p->r) < 0)
 		return -1;
 	if (p->r.code == 354 && !after_data) {
 		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s", p->t.mailbox,
@@ -145,43 +109,11 @@ static void client_reply(struct sp *p, const char *text)
 	(void)stream_puts(p->c, text);
 }
 
-/* Capabilities from an EHLO reply. */
-static void parse_caps(struct sp *p)
-{
-	char *line = p->r.text, *eol;
-
-	p->chunking = p->auth_plain = p->auth_login = p->starttls = 0;
-	for (; (eol = strstr(line, "\r\n")) != NULL; line = eol + 2) {
-		const char *kw = line + 4;
-		if (eol - line < 4)
-			continue;
-		if (strncasecmp(kw, "CHUNKING", 8) == 0)
-			p->chunking = 1;
-		else if (strncasecmp(kw, "STARTTLS", 8) == 0)
-			p->starttls = 1;
-		else if (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '=')) {
-			char mech[512];
-			size_t k = (size_t)(eol - kw) - 5, i;
-			if (k > sizeof mech - 3)
-				k = sizeof mech - 3;
-			mech[0] = ' ';
-			for (i = 0; i < k; i++)
-				mech[i + 1] = (char)toupper((unsigned char)kw[5 + i]);
-			mech[k + 1] = ' ';
-			mech[k + 2] = '\0';
-			if (strstr(mech, " PLAIN "))
-				p->auth_plain = 1;
-			if (strstr(mech, " LOGIN "))
-				p->auth_login = 1;
-		}
-	}
-}
-
 /* The upstream's EHLO reply for the client: without STARTTLS and AUTH,
  * which the proxy itself has already dealt with. */
 static void ehlo_filtered(struct sp *p)
 {
-	char out[REPLY_MAX], *line = p->r.text, *eol;
+	char out[SMTP_REPLY_MAX], *line = p->r.text, *eol;
 	size_t o = 0, last = 0;
 
 	for (; (eol = strstr(line, "\r\n")) != NULL; line = eol + 2) {
@@ -402,10 +334,10 @@ static int do_bdat(struct sp *p, const char *line)
 		client_reply(p, "552 5.3.4 Chunk too big\r\n421 4.3.0 Closing connection\r\n");
 		return -1;
 	}
-	if (!p->chunking || p->st == RS_BDAT_FAILED) {
+	if (!p->caps.chunking || p->st == RS_BDAT_FAILED) {
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
-		client_reply(p, p->chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
+		client_reply(p, p->caps.chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
 		                            : "502 5.5.1 BDAT not available\r\n");
 		return 0;
 	}
@@ -634,7 +566,7 @@ static void pass_reply(struct sp *p, const struct ent *e)
 		env_clear(p);
 	} else if (ok && verb_is(e->line, "EHLO")) {
 		env_clear(p);
-		parse_caps(p);
+		smtp_caps_parse(&p->r, &p->caps);
 		ehlo_filtered(p);
 		return;
 	}
@@ -714,7 +646,7 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 
 	if (msg == NULL || enc == NULL)
 		goto out;
-	if (p->auth_plain) {
+	if (p->caps.auth_plain) {
 		msg[0] = '\0';
 		memcpy(msg + 1, p->t.user, ulen);
 		msg[ulen + 1] = '\0';
@@ -762,25 +694,25 @@ static int up_open(struct sp *p)
 	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 		goto fail;
 	snprintf(err, sizeof err, "bad greeting or EHLO reply");
-	if (reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
+	if (smtp_reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
 		goto fail;
 	snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
 	if (up_cmd(p, err) < 0 || p->r.code != 250)
 		goto fail;
-	parse_caps(p);
+	smtp_caps_parse(&p->r, &p->caps);
 	if (!implicit) {
 		snprintf(err, sizeof err, "no STARTTLS offered");
-		if (!p->starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
+		if (!p->caps.starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
 			goto fail;
 		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 			goto fail;
 		snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
 		if (up_cmd(p, err) < 0 || p->r.code != 250)
 			goto fail;
-		parse_caps(p);
+		smtp_caps_parse(&p->r, &p->caps);
 	}
 	snprintf(err, sizeof err, "no AUTH PLAIN or LOGIN offered");
-	if (!p->auth_plain && !p->auth_login)
+	if (!p->caps.auth_plain && !p->caps.auth_login)
 		goto fail;
 	return 0;
 fail:
