@@ -17,6 +17,7 @@
 #include "proxy/proxy.h"
 #include "smtp/client.h"
 #include "smtp/command.h"
+#include "smtp/reply.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/wipe.h"
@@ -30,7 +31,7 @@ enum ent_kind { E_FWD, E_LOCAL, E_DATA, E_BDAT, E_QUIT };
 
 struct ent {
 	enum ent_kind kind;
-	const char *local; /* E_LOCAL: the reply */
+	enum reply local; /* E_LOCAL: the reply */
 	size_t len;
 	char line[CMD_MAX]; /* without CR LF */
 };
@@ -109,6 +110,12 @@ static void client_reply(struct sp *p, const char *text)
 	(void)stream_puts(p->c, text);
 }
 
+/* One of the proxy's own replies, from the SMTP codec's table. */
+static void say(struct sp *p, enum reply r)
+{
+	(void)reply_send(p->c, r, NULL);
+}
+
 /* The upstream's EHLO reply for the client: without STARTTLS and AUTH,
  * which the proxy itself has already dealt with. */
 static void ehlo_filtered(struct sp *p)
@@ -172,15 +179,15 @@ static int trace_header(struct sp *p, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-static const char *store_failure_reply(int err)
+static enum reply store_failure_reply(int err)
 {
 	if (err == EFBIG)
-		return "552 5.3.4 Message too big for the gateway mailbox\r\n";
+		return R_PROXY_TOO_BIG;
 	if (err == ENOSPC)
-		return "452 4.3.1 Gateway storage full, message not sent; try again later\r\n";
+		return R_PROXY_FULL;
 	if (err == EMSGSIZE)
-		return "500 5.5.2 Line too long in message, not sent\r\n";
-	return "451 4.3.0 Gateway could not record the message, not sent; try again later\r\n";
+		return R_DATA_LINE_TOO_LONG;
+	return R_PROXY_NOT_RECORDED;
 }
 
 /* Start the copy with its trace header (the envelope is known by now). */
@@ -288,16 +295,15 @@ static int do_data(struct sp *p)
 		tee_abort(&p->tee);
 		log_message(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? "upstream_lost"
 		                                                        : "not_recorded");
-		client_reply(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST
-		                    ? "451 4.4.2 Connection to the target server lost\r\n"
-		                    : store_failure_reply(p->tee.err));
+		say(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? R_PROXY_LOST
+		                                                     : store_failure_reply(p->tee.err));
 		enter(p, RS_LOST);
 		env_clear(p);
 		return 0;
 	}
 	if (up_cmd(p, ".") < 0) {
 		tee_abort(&p->tee);
-		client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
+		say(p, R_PROXY_LOST);
 		enter(p, RS_LOST);
 		return 0;
 	}
@@ -331,14 +337,14 @@ static int do_bdat(struct sp *p, const char *line)
 	if (cmd_parse_bdat(line + 5, &size, &last) < 0)
 		return -1;
 	if (size > (uint64_t)p->cfg->smtp.max_message_size) {
-		client_reply(p, "552 5.3.4 Chunk too big\r\n421 4.3.0 Closing connection\r\n");
+		say(p, R_PROXY_CHUNK_TOO_BIG);
+		say(p, R_PROXY_CLOSING);
 		return -1;
 	}
 	if (!p->caps.chunking || p->st == RS_BDAT_FAILED) {
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
-		client_reply(p, p->caps.chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
-		                            : "502 5.5.1 BDAT not available\r\n");
+		say(p, p->caps.chunking ? R_BAD_SEQUENCE : R_PROXY_NO_BDAT);
 		return 0;
 	}
 	if (!tee_active(&p->tee) &&
@@ -347,7 +353,7 @@ static int do_bdat(struct sp *p, const char *line)
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
 		log_message(p, "not_recorded");
-		client_reply(p, store_failure_reply(p->tee.err));
+		say(p, store_failure_reply(p->tee.err));
 		enter(p, RS_BDAT_FAILED);
 		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
@@ -381,7 +387,7 @@ static int do_bdat(struct sp *p, const char *line)
 			return 0;
 		}
 		log_message(p, "not_recorded");
-		client_reply(p, store_failure_reply(p->tee.err));
+		say(p, store_failure_reply(p->tee.err));
 		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	if (!last) {
@@ -393,12 +399,12 @@ static int do_bdat(struct sp *p, const char *line)
 	return conclude(p);
 lost:
 	tee_abort(&p->tee);
-	client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
+	say(p, R_PROXY_LOST);
 	enter(p, RS_LOST);
 	return 0;
 }
 
-static void local(struct ent *e, const char *reply)
+static void local(struct ent *e, enum reply reply)
 {
 	e->kind = E_LOCAL;
 	e->local = reply;
@@ -441,33 +447,32 @@ static void classify(struct ent *e)
 	int last;
 
 	if (cmd_check_line(e->line, e->len) != CMD_OK) {
-		local(e, "500 5.5.2 Command line must end in CRLF, without NUL, CR or LF inside\r\n");
+		local(e, R_BAD_LINE);
 		return;
 	}
 	e->len -= 2;
 	for (size_t i = 0; i < e->len; i++)
 		if ((unsigned char)e->line[i] < 0x20 || e->line[i] == 0x7f) {
-			local(e, "500 5.5.2 Control character in command line\r\n");
+			local(e, R_PROXY_CONTROL_CHAR);
 			return;
 		}
 	if (cmd_split(e->line, verb, &args) < 0) {
-		local(e, "500 5.5.1 Command unrecognized\r\n");
+		local(e, R_UNRECOGNIZED);
 		return;
 	}
 	if (strcmp(verb, "AUTH") == 0)
-		local(e, "503 5.5.1 Already authenticated\r\n");
+		local(e, R_PROXY_ALREADY_AUTH);
 	else if (strcmp(verb, "STARTTLS") == 0)
-		local(e, "503 5.5.1 TLS already active\r\n");
+		local(e, R_ALREADY_TLS);
 	else if (strcmp(verb, "BDAT") == 0)
-		e->kind = cmd_parse_bdat(args, &size, &last) == 0 ? E_BDAT : E_LOCAL;
+		e->kind = cmd_parse_bdat(args, &size, &last) == 0 ? E_BDAT
+		                                                   : (e->local = R_PROXY_BDAT_SYNTAX, E_LOCAL);
 	else if (!relayed(verb))
-		local(e, "500 5.5.1 Command unrecognized or not relayed by the recording proxy\r\n");
+		local(e, R_PROXY_NOT_RELAYED);
 	else if (!args_ok(verb, args))
-		local(e, "501 5.5.4 Syntax error in parameters\r\n");
+		local(e, R_SYNTAX);
 	else
 		e->kind = strcmp(verb, "DATA") == 0 ? E_DATA : strcmp(verb, "QUIT") == 0 ? E_QUIT : E_FWD;
-	if (e->kind == E_LOCAL && e->local == NULL)
-		e->local = "501 5.5.4 Syntax: BDAT size [LAST]\r\n";
 	if (e->kind != E_LOCAL) {
 		/* canonical: the verb as parsed, one space, the arguments */
 		char canon[CMD_MAX];
@@ -492,11 +497,11 @@ static int ends_group(const struct ent *e)
 static void dead_reply(struct ent *e)
 {
 	if (e->kind == E_QUIT)
-		local(e, "221 2.0.0 Bye\r\n");
+		local(e, R_BYE);
 	else if (e->kind == E_FWD && (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP")))
-		local(e, "250 2.0.0 OK\r\n");
+		local(e, R_OKAY);
 	else
-		local(e, "421 4.4.2 Connection to the target server lost, closing\r\n");
+		local(e, R_PROXY_LOST_CLOSING);
 }
 
 /* The copy for a DATA is begun before anything of the message goes
@@ -528,9 +533,8 @@ static size_t read_group(struct sp *p, int *eof)
 			break;
 		}
 		n++;
-		e->local = NULL;
 		if (lr == LINE_TOO_LONG)
-			local(e, "500 5.5.2 Line too long\r\n");
+			local(e, R_LINE_TOO_LONG);
 		else
 			classify(e);
 		if (p->st == RS_LOST && e->kind != E_LOCAL) {
@@ -584,9 +588,9 @@ static int run_group(struct sp *p, size_t n)
 		struct ent *e = &p->g[i];
 
 		if (e->kind == E_LOCAL) {
-			client_reply(p, e->local);
+			say(p, e->local);
 			if (p->st == RS_LOST &&
-			    (strncmp(e->local, "421", 3) == 0 || strncmp(e->local, "221", 3) == 0))
+			    (reply_code(e->local) == 421 || reply_code(e->local) == 221))
 				return 1;
 			continue;
 		}
@@ -597,8 +601,7 @@ static int run_group(struct sp *p, size_t n)
 		}
 		if (p->st == RS_LOST || up_reply(p, e->kind == E_DATA) < 0) {
 			tee_abort(&p->tee);
-			client_reply(p,
-			             "421 4.4.2 Connection to the target server lost, closing\r\n");
+			say(p, R_PROXY_LOST_CLOSING);
 			return 1;
 		}
 		if (e->kind == E_QUIT) {
@@ -680,7 +683,6 @@ static void log_login(struct sp *p, const char *result, const char *detail)
 
 /* The one reply to every refusal before the upstream has answered the
  * credentials; the reason is in the log only (see handoff.h). */
-#define REFUSAL "535 5.7.8 Authentication credentials invalid\r\n"
 
 /* Connect, TLS, capabilities: everything before a credential leaves.
  * -1 (logged) when the target is not a usable mail server. */
@@ -737,16 +739,15 @@ static void up_quit(struct sp *p)
 	upstream_close(&p->up);
 }
 
-/* Everything checked before the upstream is involved: NULL, or the reply
- * (one text for every refusal but the caller bug of a client not on TLS). */
-static const char *check_login(struct sp *p, const char *peer, const char *login)
+/* Everything checked before the upstream is involved: 0, or -1 with the
+ * reply (one for every refusal but the caller bug of a client not on TLS). */
+static int check_login(struct sp *p, const char *peer, const char *login, enum reply *why)
 {
 	const struct proxy_client cl = {&proxy_smtp, peer, tls_active(p->c), p->fe->implicit_tls};
 	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 
-	if (r == PROXY_OK)
-		return NULL;
-	return r == PROXY_NO_TLS ? "530 5.7.0 Must issue a STARTTLS command first\r\n" : REFUSAL;
+	*why = r == PROXY_NO_TLS ? R_NEED_TLS : R_PROXY_REFUSED;
+	return r == PROXY_OK ? 0 : -1;
 }
 
 int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *peer,
@@ -754,11 +755,11 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 {
 	struct sp *p = calloc(1, sizeof *p);
 	long long start = stream_now_ms();
-	const char *why;
+	enum reply why = R_PROXY_REFUSED;
 	int rc = PROXY_REFUSED;
 
 	if (p == NULL) {
-		(void)stream_puts(client, "454 4.3.0 Out of memory\r\n");
+		(void)reply_send(client, R_PROXY_NO_MEMORY, NULL);
 		return PROXY_REFUSED;
 	}
 	p->c = client;
@@ -768,15 +769,15 @@ int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const 
 	p->up.fd = -1;
 	buf_init(&p->from, 1024);
 	buf_init(&p->rcpts, ENV_MAX);
-	if ((why = check_login(p, peer, login)) != NULL || up_open(p) < 0) {
+	if (check_login(p, peer, login, &why) < 0 || up_open(p) < 0) {
 		proxy_refusal_delay(p->cfg, start);
-		client_reply(p, why ? why : REFUSAL);
+		say(p, why);
 		goto out;
 	}
 	if (up_auth(p, password, plen) < 0) {
 		log_login(p, "upstream_failed", "lost during AUTH");
 		proxy_refusal_delay(p->cfg, start);
-		client_reply(p, REFUSAL);
+		say(p, R_PROXY_REFUSED);
 		goto out;
 	}
 	client_reply(p, p->r.text); /* the upstream's own verdict */
