@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "crypt/b64.h"
 #include "pop3/pop3.h"
@@ -133,4 +134,41 @@ int pop3_stuff_end(struct pop3_stuffer *f, int (*emit)(void *ctx, const void *p,
 		f->at_line_start = 1;
 	}
 	return emit(ctx, ".\r\n", 3);
+}
+
+int pop3_status_read(struct stream *s, char *line, size_t size, size_t *len)
+{
+	if (size < 3 || stream_getline(s, line, size - 2, len) != LINE_OK)
+		return -1;
+	chomp(line, len);
+	memcpy(line + *len, "\r\n", 3);
+	*len += 2;
+	if (strncmp(line, "+OK", 3) == 0 && (line[3] == ' ' || line[3] == '\r'))
+		return 1;
+	if (strncmp(line, "-ERR", 4) == 0 && (line[4] == ' ' || line[4] == '\r'))
+		return 0;
+	return -1;
+}
+
+/* verb (case-insensitive), then the end or a space */
+static const char *after_verb(const char *line, const char *verb)
+{
+	size_t n = strlen(verb);
+
+	if (strncasecmp(line, verb, n) != 0 || (line[n] != '\0' && line[n] != ' '))
+		return NULL;
+	return line + n;
+}
+
+int pop3_multiline(const char *cmdline)
+{
+	const char *a;
+
+	if (after_verb(cmdline, "CAPA") || after_verb(cmdline, "TOP"))
+		return 1;
+	if ((a = after_verb(cmdline, "LIST")) == NULL && (a = after_verb(cmdline, "UIDL")) == NULL)
+		return 0;
+	while (*a == ' ')
+		a++;
+	return *a == '\0';
 }

@@ -13,6 +13,7 @@
 
 #include "net/tls.h"
 #include "proxy/handoff.h"
+#include "pop3/pop3.h"
 #include "proxy/proxy.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -40,16 +41,7 @@ struct pp {
 /* A status line from the upstream: 1 +OK, 0 -ERR, -1 lost or garbled. */
 static int up_status(struct pp *p)
 {
-	if (stream_getline(&p->up.s, p->line, sizeof p->line - 2, &p->len) != LINE_OK)
-		return -1;
-	chomp(p->line, &p->len);
-	memcpy(p->line + p->len, "\r\n", 3);
-	p->len += 2;
-	if (strncmp(p->line, "+OK", 3) == 0)
-		return 1;
-	if (strncmp(p->line, "-ERR", 4) == 0)
-		return 0;
-	return -1;
+	return pop3_status_read(&p->up.s, p->line, sizeof p->line, &p->len);
 }
 
 static int up_cmd(struct pp *p, const char *cmd)
@@ -316,20 +308,6 @@ static int do_retrieve(struct pp *p, const char *line, int top)
 	return st < 0 ? -1 : 0;
 }
 
-/* Is the +OK answer to this command followed by a dot-terminated list? */
-static int multiline(const char *cmd)
-{
-	if (verb_is(cmd, "CAPA") || verb_is(cmd, "TOP"))
-		return 1;
-	if (verb_is(cmd, "LIST") || verb_is(cmd, "UIDL")) {
-		const char *a = cmd + 4;
-		while (*a == ' ')
-			a++;
-		return *a == '\0';
-	}
-	return 0;
-}
-
 static void relay(struct pp *p)
 {
 	static const char *const known[] = {"STAT", "LIST", "UIDL", "TOP",  "DELE",
@@ -378,7 +356,7 @@ static void relay(struct pp *p)
 		if ((st = up_cmd(p, line)) < 0)
 			goto lost;
 		(void)stream_write(p->c, p->line, p->len);
-		if (st == 1 && multiline(line)) {
+		if (st == 1 && pop3_multiline(line)) {
 			body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
 			if (dr.in_err)
 				goto lost;
