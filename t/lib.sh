@@ -21,7 +21,21 @@ like() { # like GOT PATTERN NAME
 skip() { _t_n=$((_t_n + 1)); echo "ok $_t_n - $2 # SKIP $1"; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 at_exit() { _t_cleanup="$1; $_t_cleanup"; }
-_t_exit() { eval "$_t_cleanup"; }
+# After a failure (a failed test or a non-zero exit), the tail of every
+# log in the test's directory (the servers it ran), before it is removed.
+_t_log_tails() {
+	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
+	for _f in "$T"/*.log "$T"/*/*.log; do
+		[ -f "$_f" ] || continue
+		diag "--- last lines of ${_f#"$T"/} ---"
+		tail -n 25 "$_f" | sed 's/^/# /'
+	done
+}
+_t_exit() {
+	_rc=$?
+	if [ "$_t_failed" -gt 0 ] || [ "$_rc" -ne 0 ]; then _t_log_tails; fi
+	eval "$_t_cleanup"
+}
 trap _t_exit EXIT
 done_testing() {
 	echo "1..$_t_n"

@@ -11,6 +11,7 @@
 
 #include "conf/conf.h"
 #include "crypt/age.h"
+#include "util/hostpattern.h"
 #include "util/log.h"
 
 enum ktype { K_STR, K_INT, K_INT64, K_BOOL, K_LIST, K_LEVEL, K_TLSVER };
@@ -58,13 +59,14 @@ static const struct key keys[] = {
 	{ "pop3.login_timeout", K_INT, F(pop3.login_timeout), NULL, 60, 1, 3600, 0 },
 	{ "pop3.session_timeout", K_INT, F(pop3.session_timeout), NULL, 21600, 1, 7 * DAY, 0 },
 	{ "pop3.max_messages", K_INT, F(pop3.max_messages), NULL, 1000000, 1, 100000000, 0 },
-	{ "proxy.enabled", K_BOOL, F(proxy.enabled), NULL, 1, 0, 1, 0 },
+	{ "proxy.enabled", K_BOOL, F(proxy.enabled), NULL, 0, 0, 1, 0 },
 	{ "proxy.ca_file", K_STR, F(proxy.ca_file), "", 0, 0, 0, 0 },
 	{ "proxy.allowed_targets", K_LIST, F(proxy.allowed_targets), NULL, 0, 0, 0, 0 },
 	{ "proxy.target_ca_files", K_LIST, F(proxy.target_ca_files), NULL, 0, 0, 0, 0 },
 	{ "proxy.pop3_require_copy", K_BOOL, F(proxy.pop3_require_copy), NULL, 0, 0, 1, 0 },
 	{ "proxy.connect_timeout", K_INT, F(proxy.connect_timeout), NULL, 30, 1, 3600, 0 },
 	{ "proxy.reply_timeout", K_INT, F(proxy.reply_timeout), NULL, 300, 1, DAY, 0 },
+	{ "proxy.allowed_networks", K_LIST, F(proxy.allowed_networks), NULL, 0, 0, 0, 0 },
 	{ "acme.directory", K_STR, F(acme.directory), "https://acme-v02.api.letsencrypt.org/directory", 0, 0, 0, 1 },
 	{ "acme.staging_directory", K_STR, F(acme.staging_directory), "https://acme-staging-v02.api.letsencrypt.org/directory", 0, 0, 0, 0 },
 	{ "acme.ca_file", K_STR, F(acme.ca_file), "", 0, 0, 0, 0 },
@@ -312,22 +314,48 @@ static int walk(struct ctx *c, struct config *cfg, const config_setting_t *group
 	return 0;
 }
 
-static int parse_networks(struct ctx *c, struct config *cfg, const config_t *lc)
+/* A CIDR list key into its parsed array (NULL, 0 for an empty list). */
+static int parse_cidrs(struct ctx *c, const config_t *lc, const char *key,
+		       const struct strlist *l, struct cidr **out, size_t *n)
 {
-	const struct strlist *l = &cfg->smtp.allowed_networks;
-
 	if (l->n == 0)
 		return 0;
-	cfg->smtp.networks = calloc(l->n, sizeof *cfg->smtp.networks);
-	if (cfg->smtp.networks == NULL)
-		return fail(c, NULL, "smtp.allowed_networks", "out of memory");
+	*out = calloc(l->n, sizeof **out);
+	if (*out == NULL)
+		return fail(c, NULL, key, "out of memory");
 	for (size_t i = 0; i < l->n; i++) {
-		if (cidr_parse(l->v[i], &cfg->smtp.networks[i]) < 0)
-			return fail(c, config_lookup(lc, "smtp.allowed_networks"), "smtp.allowed_networks",
+		if (cidr_parse(l->v[i], &(*out)[i]) < 0)
+			return fail(c, config_lookup(lc, key), key,
 				    "\"%s\" is not an address or address/prefix", l->v[i]);
 	}
-	cfg->smtp.n_networks = l->n;
+	*n = l->n;
 	return 0;
+}
+
+static int parse_networks(struct ctx *c, struct config *cfg, const config_t *lc)
+{
+	if (parse_cidrs(c, lc, "smtp.allowed_networks", &cfg->smtp.allowed_networks,
+			&cfg->smtp.networks, &cfg->smtp.n_networks) < 0)
+		return -1;
+	return parse_cidrs(c, lc, "proxy.allowed_networks", &cfg->proxy.allowed_networks,
+			   &cfg->proxy.networks, &cfg->proxy.n_networks);
+}
+
+/* Default-deny: an enabled proxy must name its upstreams. */
+static int check_proxy_targets(struct ctx *c, struct config *cfg, const config_t *lc)
+{
+	const config_setting_t *s = config_lookup(lc, "proxy.allowed_targets");
+	struct host_pattern hp;
+
+	for (size_t i = 0; i < cfg->proxy.allowed_targets.n; i++)
+		if (host_pattern_split(cfg->proxy.allowed_targets.v[i], &hp) < 0)
+			return fail(c, s, "proxy.allowed_targets",
+				    "\"%s\" is not HOST, HOST:PORT or HOST:* (IPv6 in brackets with a port)",
+				    cfg->proxy.allowed_targets.v[i]);
+	if (!cfg->proxy.enabled || cfg->proxy.allowed_targets.n > 0)
+		return 0;
+	return fail(c, s ? s : config_lookup(lc, "proxy.enabled"), "proxy.allowed_targets",
+		    "must list at least one upstream server when proxy.enabled is true");
 }
 
 /* "PATTERN=/absolute/ca.pem": the pattern as in proxy.allowed_targets. */
@@ -388,7 +416,7 @@ static int cross_checks(struct ctx *c, struct config *cfg, const config_t *lc)
 		return fail(c, config_lookup(lc, "pop3.lock_renew"), "pop3.lock_renew",
 			    "must be at most half of pop3.lock_lease");
 	if (check_target_cas(c, cfg, lc) < 0 || check_probes(c, cfg, lc) < 0 ||
-	    check_escrow(c, cfg, lc) < 0)
+	    check_escrow(c, cfg, lc) < 0 || check_proxy_targets(c, cfg, lc) < 0)
 		return -1;
 	return parse_networks(c, cfg, lc);
 }
@@ -451,6 +479,7 @@ void config_free(struct config *cfg)
 		}
 	}
 	free(cfg->smtp.networks);
+	free(cfg->proxy.networks);
 	free(cfg->path);
 	slot_set_close(&cfg->unseal_slots);
 	free_pem(&cfg->tls_preload);

@@ -58,6 +58,9 @@ struct config {
 		struct strlist target_ca_files;  /* "PATTERN=FILE": that CA only, for those targets */
 		int pop3_require_copy;
 		int connect_timeout, reply_timeout;
+		struct strlist allowed_networks; /* clients that may log in to the proxy */
+		struct cidr *networks;           /* parsed allowed_networks */
+		size_t n_networks;
 	} proxy;
 	struct {
 		char *directory, *staging_directory, *ca_file, *email, *profile;

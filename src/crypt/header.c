@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nettle/base64.h>
 #include <nettle/hkdf.h>
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
@@ -14,6 +13,7 @@
 #include <scrypt-kdf.h>
 
 #include "crypt/age-internal.h"
+#include "crypt/b64.h"
 #include "util/wipe.h"
 
 #define X25519_LABEL "age-encryption.org/v1/X25519"
@@ -24,57 +24,27 @@ enum { ST_INTRO, ST_STANZA, ST_BODY, ST_DONE };
 
 /* --- base64 ------------------------------------------------------------ */
 
-static int b64_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/';
-}
-
 int age_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *outlen)
 {
-	struct base64_decode_ctx ctx;
-	uint8_t tmp[BASE64_DECODE_LENGTH(AGE_B64_LINE)];
-	char padded[AGE_B64_LINE], re[BASE64_ENCODE_RAW_LENGTH(AGE_B64_LINE_BYTES) + 1];
-	size_t i, plen, dlen = sizeof tmp, want = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+	unsigned char tmp[AGE_B64_LINE_BYTES + 1];
 	int rc = -1;
 
-	/* Nettle's decoder alone skips whitespace, takes padding and ignores
-	 * stray trailing bits: whitelist the alphabet, then re-encode and
-	 * compare. It wants padding to finish, so add it here. */
-	if (n > AGE_B64_LINE || n % 4 == 1 || want > cap)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!b64_char((unsigned char)s[i]))
-			return -1;
-	memcpy(padded, s, n);
-	for (plen = n; plen % 4; plen++)
-		padded[plen] = '=';
-	base64_decode_init(&ctx);
-	if (!base64_decode_update(&ctx, &dlen, tmp, plen, padded) || !base64_decode_final(&ctx) ||
-	    dlen != want)
-		goto out;
-	if (age_b64_encode(tmp, dlen, re) != n || memcmp(re, s, n) != 0)
-		goto out;
-	if (dlen)
-		memcpy(out, tmp, dlen);
-	*outlen = dlen;
-	rc = 0;
-out:
+	if (n <= AGE_B64_LINE &&
+	    b64_decode_variant(s, n, tmp, sizeof tmp, outlen, B64_AGE) == 0 && *outlen <= cap) {
+		if (*outlen)
+			memcpy(out, tmp, *outlen);
+		rc = 0;
+	}
 	wipe(tmp, sizeof tmp);
-	wipe(padded, sizeof padded);
-	wipe(re, sizeof re);
 	return rc;
 }
 
 size_t age_b64_encode(const uint8_t *p, size_t n, char *out)
 {
-	size_t len = BASE64_ENCODE_RAW_LENGTH(n);
+	/* callers size out for the unpadded text and its NUL */
+	int len = b64_encode_variant(p, n, out, (n + 2) / 3 * 4 + 1, B64_AGE);
 
-	base64_encode_raw(out, n, p);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	return len;
+	return len < 0 ? 0 : (size_t)len;
 }
 
 /* --- HKDF -------------------------------------------------------------- */

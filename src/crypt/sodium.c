@@ -5,7 +5,8 @@
  *   libsodium picks AVX2 at run time, about 3x faster.
  * - X25519 (RFC 7748): one per stored message on each side; libsodium's
  *   takes about half the time of Nettle's here.
- * HKDF, HMAC, SHA-256 and base64 stay on Nettle. */
+ * HKDF, HMAC and SHA-256 stay on Nettle; base64 is libsodium's constant-time
+ * codec (b64.c). */
 #include "config.h"
 
 #include <sodium.h>

@@ -13,10 +13,10 @@
 
 static const char usage[] =
 	"Usage: msgw-mbox [-c CONF] COMMAND [ARGS]\n"
-	"  create NAME [--description TEXT] [--json]\n"
+	"  create NAME [--description TEXT] [--proxy] [--json]\n"
 	"  list [--json]\n"
 	"  show ID [--json]\n"
-	"  edit ID [--name N] [--description D] [--status active|suspended]\n"
+	"  edit ID [--name N] [--description D] [--status active|suspended] [--proxy on|off]\n"
 	"  delete ID                     (suspended and empty only)\n"
 	"  reset-password ID [--json]    (suspended and empty only)\n"
 	"  export ID [--password-file F|-] --maildir DIR\n"

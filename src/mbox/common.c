@@ -134,9 +134,9 @@ json_t *mailbox_json(const struct ctx *c, const struct mailbox *mb, const struct
 	char addr[MAILBOX_ID_LEN + 256];
 
 	snprintf(addr, sizeof addr, "%s@%s", mb->id, c->app.cfg.domain);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "id", mb->id, "address", addr,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:o}", "id", mb->id, "address", addr,
 			 "name", mb->name, "description", mb->description, "status",
-			 mb->suspended ? "suspended" : "active", "messages", (json_int_t)s->messages,
+			 mb->suspended ? "suspended" : "active", "proxy", mb->proxy, "messages", (json_int_t)s->messages,
 			 "bytes", (json_int_t)s->bytes, "oldest",
 			 s->oldest ? json_integer((json_int_t)s->oldest) : json_null());
 }

@@ -17,9 +17,11 @@ int cmd_create(struct ctx *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "description", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "proxy", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *desc = "";
+	int proxy = 0;
 	char password[STORE_PASSWORD_LEN + 1];
 	struct mailbox mb;
 	int opt, rc;
@@ -29,6 +31,7 @@ int cmd_create(struct ctx *c, int argc, char **argv)
 		switch (opt) {
 		case 'd': desc = optarg; break;
 		case 'j': c->json = 1; break;
+		case 'p': proxy = 1; break;
 		default: cmd_bad_option(c, argv);
 		}
 	}
@@ -47,6 +50,11 @@ int cmd_create(struct ctx *c, int argc, char **argv)
 			errno == ENOSPC ? "disk full" : strerror(errno));
 		return errno == ENOSPC || errno == EDQUOT ? EX_TEMPFAIL
 			: errno == EACCES ? EX_NOPERM : EX_CANTCREAT;
+	}
+	mb.proxy = proxy;
+	if (proxy && store_mailbox_save(&c->st, &mb) < 0) {
+		wipe(password, sizeof password);
+		return fail_mailbox(mb.id, errno);
 	}
 	rc = print_password(c, &mb, password, "created");
 	wipe(password, sizeof password);
@@ -80,9 +88,11 @@ int cmd_edit(struct ctx *c, int argc, char **argv)
 		{ "status", required_argument, NULL, 's' },
 		{ "escrow-recipient", required_argument, NULL, 'e' },
 		{ "dedup", required_argument, NULL, 'w' },
+		{ "proxy", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *name = NULL, *desc = NULL, *status = NULL, *escrow = NULL, *dedup = NULL, *id;
+	const char *name = NULL, *desc = NULL, *status = NULL, *escrow = NULL, *dedup = NULL;
+	const char *proxy = NULL, *id;
 	struct mailbox mb;
 	int64_t window = 0;
 	uint8_t key[STORE_DEDUP_KEY_SIZE];
@@ -96,14 +106,17 @@ int cmd_edit(struct ctx *c, int argc, char **argv)
 		case 's': status = optarg; break;
 		case 'e': escrow = optarg; break;
 		case 'w': dedup = optarg; break;
+		case 'p': proxy = optarg; break;
 		default: cmd_bad_option(c, argv);
 		}
 	}
 	if (argc - optind != 1)
 		app_usage_error(&c->app, "edit: exactly one ID expected");
-	if (!name && !desc && !status && !escrow && !dedup)
+	if (!name && !desc && !status && !escrow && !dedup && !proxy)
 		app_usage_error(&c->app, "edit: nothing to change (--name, --description, --status,"
-				" --escrow-recipient or --dedup)");
+				" --escrow-recipient, --dedup or --proxy)");
+	if (proxy && strcmp(proxy, "on") != 0 && strcmp(proxy, "off") != 0)
+		app_usage_error(&c->app, "edit: --proxy must be on or off");
 	if ((rc = check_escrow_dedup(escrow, dedup, &window)) != 0)
 		return rc;
 	if (status && strcmp(status, "active") != 0 && strcmp(status, "suspended") != 0)
@@ -132,9 +145,12 @@ int cmd_edit(struct ctx *c, int argc, char **argv)
 	if (mb.dedup_window > 0 && store_dedup_key(mb.dir, key) < 0)
 		return fail_mailbox(id, errno);
 	wipe(key, sizeof key);
+	if (proxy)
+		mb.proxy = strcmp(proxy, "on") == 0;
 	if (store_mailbox_save(&c->st, &mb) < 0)
 		return fail_mailbox(id, errno);
-	printf("Mailbox %s updated: %s, name \"%s\".\n", id, mb.suspended ? "suspended" : "active", mb.name);
+	printf("Mailbox %s updated: %s, %s, name \"%s\".\n", id, mb.suspended ? "suspended" : "active",
+	       mb.proxy ? "proxy" : "journal", mb.name);
 	return EX_OK;
 }
 

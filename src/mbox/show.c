@@ -45,8 +45,8 @@ static void row(const struct mailbox *mb, const struct mailbox_stats *s)
 	char oldest[32];
 
 	format_time(oldest, sizeof oldest, s->oldest);
-	printf("%-16s  %-9s  %8llu  %12llu  %-20s  %s\n", mb->id, mb->suspended ? "suspended" : "active",
-	       (unsigned long long)s->messages, (unsigned long long)s->bytes, oldest, mb->name);
+	printf("%-16s  %-9s  %-7s  %8llu  %12llu  %-20s  %s\n", mb->id,
+	       mb->suspended ? "suspended" : "active", mb->proxy ? "proxy" : "journal", (unsigned long long)s->messages, (unsigned long long)s->bytes, oldest, mb->name);
 }
 
 int cmd_list(struct ctx *c, int argc, char **argv)
@@ -70,7 +70,7 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (!c->json)
-		printf("%-16s  %-9s  %8s  %12s  %-20s  %s\n", "ID", "STATUS", "MESSAGES", "BYTES", "OLDEST", "NAME");
+		printf("%-16s  %-9s  %-7s  %8s  %12s  %-20s  %s\n", "ID", "STATUS", "KIND", "MESSAGES", "BYTES", "OLDEST", "NAME");
 	for (i = 0; i < n; i++) {
 		struct mailbox_stats s;
 		if (store_mailbox_stats(&mbs[i], &s) < 0) {
@@ -171,12 +171,13 @@ int cmd_show(struct ctx *c, int argc, char **argv)
 	       "name:        %s\n"
 	       "description: %s\n"
 	       "status:      %s\n"
+	       "kind:        %s\n"
 	       "created:     %s\n"
 	       "messages:    %llu\n"
 	       "bytes:       %llu\n"
 	       "oldest:      %s\n",
 	       mb.id, mb.id, c->app.cfg.domain, mb.name, mb.description,
-	       mb.suspended ? "suspended" : "active", created, (unsigned long long)s.messages,
+	       mb.suspended ? "suspended" : "active", mb.proxy ? "proxy" : "journal", created, (unsigned long long)s.messages,
 	       (unsigned long long)s.bytes, oldest);
 	print_lock(&li);
 	extras_text(c, &mb, &ds);

@@ -5,12 +5,14 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net/stream.h"
 #include "net/tls.h"
+#include "util/wipe.h"
 
 long long stream_now_ms(void)
 {
@@ -296,6 +298,57 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n)
 	memcpy(buf, s->rbuf + s->rpos, n);
 	s->rpos += n;
 	return (ssize_t)n;
+}
+
+enum stream_err stream_error(const struct stream *s)
+{
+	return s->err;
+}
+
+long long stream_time_left(const struct stream *s)
+{
+	if (s->deadline_ms == 0)
+		return -1;
+	return s->deadline_ms > stream_now_ms() ? s->deadline_ms - stream_now_ms() : 0;
+}
+
+void stream_wipe_consumed(struct stream *s)
+{
+	wipe(s->rbuf, s->rpos);
+}
+
+void stream_wipe_output(struct stream *s)
+{
+	wipe(s->wbuf, sizeof s->wbuf);
+}
+
+int stream_wfd(const struct stream *s)
+{
+	return s->wfd;
+}
+
+void chomp(char *line, size_t *len)
+{
+	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r'))
+		line[--*len] = '\0';
+}
+
+ssize_t stream_peek(struct stream *s, const unsigned char **p)
+{
+	if (s->rpos == s->rlen) {
+		int r = fill(s);
+		if (r <= 0)
+			return r;
+	}
+	*p = s->rbuf + s->rpos;
+	return (ssize_t)(s->rlen - s->rpos);
+}
+
+void stream_consume(struct stream *s, size_t n)
+{
+	if (n > s->rlen - s->rpos)
+		abort(); /* more than stream_peek offered: a caller bug */
+	s->rpos += n;
 }
 
 int stream_read_exact(struct stream *s, void *buf, size_t n)

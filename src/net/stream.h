@@ -52,6 +52,23 @@ enum line_result stream_getline(struct stream *s, char *line, size_t max, size_t
 /* Up to n bytes: >0, 0 at EOF, -1 on error (s->err, s->errmsg). */
 ssize_t stream_read(struct stream *s, void *buf, size_t n);
 /* Exactly n bytes, or -1 (EOF before n is an error). */
+/* The error of the last failed operation (STREAM_OK while all is well). */
+enum stream_err stream_error(const struct stream *s);
+/* Milliseconds left until the session deadline; -1 when there is none. */
+long long stream_time_left(const struct stream *s);
+/* Wipe the input already consumed (credentials read) and everything that
+ * was written (credentials sent): what stays in the buffers after use. */
+void stream_wipe_consumed(struct stream *s);
+void stream_wipe_output(struct stream *s);
+/* The fd writes go to (for socket options). */
+int stream_wfd(const struct stream *s);
+/* Strip the line end (CR and LF) off a line stream_getline read. */
+void chomp(char *line, size_t *len);
+/* The buffered input without copying it, refilling (with the timeout)
+ * when empty: the count available at *p, 0 at EOF, -1 on error. The bytes
+ * stay in the stream until stream_consume(n) (n at most that count). */
+ssize_t stream_peek(struct stream *s, const unsigned char **p);
+void stream_consume(struct stream *s, size_t n);
 int stream_read_exact(struct stream *s, void *buf, size_t n);
 
 /* Buffered output; 0 or -1. */

@@ -4,7 +4,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
+#include "crypt/b64.h"
 #include "pop3/pop3.h"
 
 int pop3_parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -29,53 +31,12 @@ int pop3_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 long pop3_base64_decode(const char *s, size_t len, unsigned char *out, size_t outmax)
 {
-	size_t o = 0;
+	size_t n;
 
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4], pad = 0;
-		unsigned long w;
-
-		for (int k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)s[i + k];
-
-			if (c == '=' && i + 4 == len && k >= 2) {
-				pad++;
-				v[k] = 0;
-				continue;
-			}
-			if (pad || (v[k] = b64val(c)) < 0)
-				return -1;
-		}
-		w = (unsigned long)v[0] << 18 | (unsigned long)v[1] << 12 | (unsigned long)v[2] << 6 |
-		    (unsigned long)v[3];
-		if (o + 3 - (size_t)pad > outmax)
-			return -1;
-		out[o++] = (unsigned char)(w >> 16);
-		if (pad < 2)
-			out[o++] = (unsigned char)(w >> 8);
-		if (pad < 1)
-			out[o++] = (unsigned char)w;
-	}
-	return (long)o;
+	/* the tree's one base64 (crypt/b64.c); it also writes a NUL after */
+	return b64_decode(s, len, out, outmax, &n) < 0 ? -1 : (long)n;
 }
 
 void pop3_stuffer_init(struct pop3_stuffer *f, int limit_body, uint64_t body_lines)
@@ -173,4 +134,41 @@ int pop3_stuff_end(struct pop3_stuffer *f, int (*emit)(void *ctx, const void *p,
 		f->at_line_start = 1;
 	}
 	return emit(ctx, ".\r\n", 3);
+}
+
+int pop3_status_read(struct stream *s, char *line, size_t size, size_t *len)
+{
+	if (size < 3 || stream_getline(s, line, size - 2, len) != LINE_OK)
+		return -1;
+	chomp(line, len);
+	memcpy(line + *len, "\r\n", 3);
+	*len += 2;
+	if (strncmp(line, "+OK", 3) == 0 && (line[3] == ' ' || line[3] == '\r'))
+		return 1;
+	if (strncmp(line, "-ERR", 4) == 0 && (line[4] == ' ' || line[4] == '\r'))
+		return 0;
+	return -1;
+}
+
+/* verb (case-insensitive), then the end or a space */
+static const char *after_verb(const char *line, const char *verb)
+{
+	size_t n = strlen(verb);
+
+	if (strncasecmp(line, verb, n) != 0 || (line[n] != '\0' && line[n] != ' '))
+		return NULL;
+	return line + n;
+}
+
+int pop3_multiline(const char *cmdline)
+{
+	const char *a;
+
+	if (after_verb(cmdline, "CAPA") || after_verb(cmdline, "TOP"))
+		return 1;
+	if ((a = after_verb(cmdline, "LIST")) == NULL && (a = after_verb(cmdline, "UIDL")) == NULL)
+		return 0;
+	while (*a == ' ')
+		a++;
+	return *a == '\0';
 }

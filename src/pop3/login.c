@@ -163,7 +163,7 @@ static int login_failed(struct pop3 *p, const char *name, const char *reason, lo
 static int proxy_login(struct pop3 *p, const char *name, const char *pw, size_t plen,
 		       enum proxy_pop3_auth how)
 {
-	if (proxy_pop3_takeover(&p->s, p->fe, name, pw, plen, how) == PROXY_FINISHED) {
+	if (proxy_pop3_takeover(&p->s, p->fe, p->conn->peer, name, pw, plen, how) == PROXY_FINISHED) {
 		p->end = POP3_END_PROXY;
 		return -1;
 	}

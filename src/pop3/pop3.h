@@ -80,9 +80,16 @@ int pop3_msgno(struct pop3 *p, const char *arg, size_t *idx);
 int pop3_parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 /* Base64 (RFC 4648, padding required) decoding for AUTH PLAIN, into out
- * of size outmax: the decoded length, or -1 when s is not base64 or does
- * not fit. */
+ * of size outmax (the decoded bytes and a NUL): the decoded length, or -1
+ * when s is not base64 or does not fit. */
 long pop3_base64_decode(const char *s, size_t len, unsigned char *out, size_t outmax);
+
+/* The client side (the proxy's upstream): a status line into line (size
+ * bytes, with its CR LF put back): 1 +OK, 0 -ERR, -1 lost or garbled. */
+int pop3_status_read(struct stream *s, char *line, size_t size, size_t *len);
+/* Is the +OK answer to this command line followed by a dot-terminated
+ * list (CAPA, TOP, LIST and UIDL without an argument)? */
+int pop3_multiline(const char *cmdline);
 
 /* RFC 1939 byte-stuffing of a message as it streams out: bare LF becomes
  * CRLF, a '.' starting a line is doubled. TOP limits the body lines. */

@@ -9,12 +9,18 @@
  * of the session to its end. Credentials are only read: the caller wipes
  * its own copies after the call; the proxy wipes every copy it makes.
  *
- * The takeover checks, before anything goes upstream: proxy.enabled (else
- * 454 4.7.0 / -ERR [SYS/PERM]), that the client is on TLS (else 530 /
- * -ERR [PRIVACY]: a caller bug, but no credential sent in clear is ever
- * relayed), the log-in syntax, proxy.allowed_targets, and that the
- * mailbox exists and is active. A caller that wants % names to be plain
- * names when the proxy is disabled checks proxy.enabled itself. */
+ * The takeover checks, before anything goes upstream: proxy.enabled, that
+ * the client is on TLS (else 530 / -ERR [PRIVACY]: a caller bug, but no
+ * credential sent in clear is ever relayed), the log-in syntax, the
+ * client's address against proxy.allowed_networks, the target and port
+ * against proxy.allowed_targets, and that the mailbox exists, is a proxy
+ * mailbox, is active and admits the client's address. Every refusal
+ * before the upstream has answered the credentials (those, and an
+ * upstream that cannot be reached, fails TLS or is no mail server) is one
+ * text (535 5.7.8 / -ERR [AUTH] Authentication failed) after
+ * pop3.login_failure_delay; the reason is logged only. A caller that
+ * wants % names to be plain names when the proxy is disabled checks
+ * proxy.enabled itself. */
 #ifndef MSGW_PROXY_HANDOFF_H
 #define MSGW_PROXY_HANDOFF_H
 
@@ -38,14 +44,15 @@ int proxy_login_wanted(const char *login);
 
 /* SMTP: after AUTH PLAIN or AUTH LOGIN on TLS. The reply to AUTH is the
  * upstream's own (235 on success) or the proxy's refusal. */
-int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
-                        const char *password, size_t plen);
+int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *peer,
+                        const char *login, const char *password, size_t plen);
 
 /* How the POP3 client authenticated: the same method is used upstream. */
 enum proxy_pop3_auth { PROXY_POP3_USER_PASS = 0, PROXY_POP3_SASL_PLAIN = 1 };
 
 /* POP3: after USER+PASS or AUTH PLAIN on TLS. */
-int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *login,
-                        const char *password, size_t plen, enum proxy_pop3_auth how);
+int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *peer,
+                        const char *login, const char *password, size_t plen,
+                        enum proxy_pop3_auth how);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
@@ -121,30 +122,10 @@ int proxy_login_parse(const char *login, struct proxy_target *t, const char **wh
 	return 0;
 }
 
-static int pattern_match(const char *pat, const char *host)
-{
-	size_t pl, hl = strlen(host);
-
-	if (strcmp(pat, "*") == 0)
-		return 1;
-	if (strncmp(pat, "*.", 2) == 0) {
-		pl = strlen(pat + 1); /* ".example.com" */
-		return hl > pl && strcasecmp(host + hl - pl, pat + 1) == 0;
-	}
-	return strcasecmp(pat, host) == 0;
-}
-
-int proxy_target_allowed(const struct strlist *patterns, const char *host)
-{
-	size_t i;
-
-	if (patterns->n == 0)
-		return 1;
-	for (i = 0; i < patterns->n; i++)
-		if (pattern_match(patterns->v[i], host))
-			return 1;
-	return 0;
-}
+static const char *const smtp_ports[] = {"25", "465", "587", NULL};
+static const char *const pop3_ports[] = {"110", "995", NULL};
+const struct proxy_proto proxy_smtp = {"smtp", "465", "587", smtp_ports};
+const struct proxy_proto proxy_pop3 = {"pop3", "995", "110", pop3_ports};
 
 const char *proxy_target_ca(const struct strlist *list, const char *host)
 {
@@ -157,7 +138,7 @@ const char *proxy_target_ca(const struct strlist *list, const char *host)
 			continue;   /* refused when the configuration was loaded */
 		memcpy(pat, list->v[i], pl);
 		pat[pl] = '\0';
-		if (pattern_match(pat, host))
+		if (proxy_host_match(pat, host))
 			return eq + 1;
 	}
 	return NULL;
@@ -173,38 +154,76 @@ void proxy_log_login(const char *proto, const struct proxy_target *t, const char
 		 detail ? " detail=" : "", detail ? log_q(d, sizeof d, detail) : "");
 }
 
-enum proxy_refusal proxy_check_login(const struct config *cfg, int client_tls, const char *proto,
-				     const char *login, const char *defport, struct proxy_target *t,
+void proxy_refusal_delay(const struct config *cfg, long long start_ms)
+{
+	long long when = start_ms + cfg->pop3.login_failure_delay, left;
+
+	/* bounded: each round sleeps what is left (at most 60 s by the config
+	 * limit); EINTR only shortens a round */
+	for (int i = 0; i < 100 && (left = when - stream_now_ms()) > 0; i++) {
+		struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* The mailbox: a proxy mailbox, active, that admits the client's network. */
+static enum proxy_refusal check_box(const struct config *cfg, const struct proxy_client *cl,
+				    const struct proxy_target *t, struct proxy_box *box)
+{
+	int e;
+
+	if (box_open(box, cfg, t->mailbox) < 0) {
+		e = errno;
+		if (e == ENOENT) {
+			proxy_log_login(cl->proto->name, t, "unknown_mailbox", NULL);
+			return PROXY_UNKNOWN_BOX;
+		}
+		if (e == EPERM) {
+			proxy_log_login(cl->proto->name, t, "mailbox_suspended", NULL);
+			return PROXY_SUSPENDED_BOX;
+		}
+		proxy_log_login(cl->proto->name, t, "store_error", strerror(e));
+		return PROXY_STORE_ERROR;
+	}
+	if (!box->mb.proxy) {
+		proxy_log_login(cl->proto->name, t, "journal_mailbox", NULL);
+		return PROXY_JOURNAL_BOX;
+	}
+	if (!cidr_allowed(box->mb.networks, box->mb.n_networks, cl->peer)) {
+		proxy_log_login(cl->proto->name, t, "network_not_allowed", "mailbox allowed_networks");
+		return PROXY_NETWORK;
+	}
+	return PROXY_OK;
+}
+
+enum proxy_refusal proxy_check_login(const struct config *cfg, const struct proxy_client *cl,
+				     const char *login, struct proxy_target *t,
 				     struct proxy_box *box)
 {
+	enum proxy_match m;
 	const char *why;
-	int e;
 
 	if (!cfg->proxy.enabled)
 		return PROXY_DISABLED;
-	if (!client_tls)
+	if (!cl->tls)
 		return PROXY_NO_TLS;
 	if (proxy_login_parse(login, t, &why) < 0) {
-		log_info("event=proxy_login proto=%s result=bad_login detail=\"%s\"", proto, why);
+		log_info("event=proxy_login proto=%s result=bad_login detail=\"%s\"", cl->proto->name, why);
 		return PROXY_BAD_LOGIN;
 	}
 	if (t->port[0] == '\0')
-		snprintf(t->port, sizeof t->port, "%s", defport);
-	if (!proxy_target_allowed(&cfg->proxy.allowed_targets, t->host)) {
-		proxy_log_login(proto, t, "target_not_allowed", NULL);
+		snprintf(t->port, sizeof t->port, "%s",
+			 cl->implicit_tls ? cl->proto->implicit_port : cl->proto->starttls_port);
+	if (!cidr_allowed(cfg->proxy.networks, cfg->proxy.n_networks, cl->peer)) {
+		proxy_log_login(cl->proto->name, t, "network_not_allowed", "proxy.allowed_networks");
+		return PROXY_NETWORK;
+	}
+	m = proxy_target_match(&cfg->proxy.allowed_targets, t->host, t->port, cl->proto->std_ports);
+	if (m == MATCH_NONE) {
+		proxy_log_login(cl->proto->name, t, "target_not_allowed", NULL);
 		return PROXY_TARGET_DENIED;
 	}
-	if (box_open(box, cfg, t->mailbox) == 0)
-		return PROXY_OK;
-	e = errno;
-	if (e == ENOENT) {
-		proxy_log_login(proto, t, "unknown_mailbox", NULL);
-		return PROXY_UNKNOWN_BOX;
-	}
-	if (e == EPERM) {
-		proxy_log_login(proto, t, "mailbox_suspended", NULL);
-		return PROXY_SUSPENDED_BOX;
-	}
-	proxy_log_login(proto, t, "store_error", strerror(e));
-	return PROXY_STORE_ERROR;
+	t->literal = m == MATCH_LITERAL;
+	return check_box(cfg, cl, t, box);
 }

@@ -8,6 +8,9 @@
 #include <sys/types.h>
 
 #include "conf/conf.h"
+#include "crypt/b64.h"
+#include "sasl/sasl.h"
+#include "smtp/data.h"
 #include "net/stream.h"
 #include "store/store.h"
 
@@ -20,15 +23,28 @@ struct proxy_target {
 	char host[PROXY_HOST_MAX]; /* name or address, without brackets */
 	char port[6];              /* decimal, "" when the log-in names none */
 	char mailbox[MAILBOX_ID_LEN + 1];
+	int literal;               /* allowed_targets names host itself, not by a wildcard */
 };
 
 /* Split on the last two '%'. -1 with a short reason for the client. */
 int proxy_login_parse(const char *login, struct proxy_target *t, const char **why);
-/* An empty list allows every target; else exact names (case-insensitive),
- * "*.example.com" (any name below example.com) or addresses. */
-int proxy_target_allowed(const struct strlist *patterns, const char *host);
 /* The CA file proxy.target_ca_files names for host, or NULL. */
 const char *proxy_target_ca(const struct strlist *list, const char *host);
+
+/* --- target.c: proxy.allowed_targets (see there for the rules) --- */
+enum proxy_match { MATCH_NONE = 0, MATCH_WILDCARD, MATCH_LITERAL };
+/* std_ports: the protocol's standard ports, NULL-terminated. */
+enum proxy_match proxy_target_match(const struct strlist *patterns, const char *host,
+                                    const char *port, const char *const *std_ports);
+int proxy_pattern_valid(const char *pattern);
+/* Name against a name pattern: exact (case-insensitive), "*", "*.domain". */
+int proxy_host_match(const char *pat, const char *host);
+struct sockaddr;
+/* Loopback, private, link-local, unique-local, multicast, unspecified. */
+int proxy_addr_special(const struct sockaddr *sa);
+/* Does a pattern whose port rule admits port name this very address? */
+int proxy_addr_listed(const struct strlist *patterns, const struct sockaddr *sa, const char *port,
+                      const char *const *std_ports);
 
 /* Why a log-in is refused before the upstream is involved. */
 enum proxy_refusal {
@@ -37,6 +53,8 @@ enum proxy_refusal {
 	PROXY_NO_TLS,         /* the client is not on TLS: a caller bug, never relayed */
 	PROXY_BAD_LOGIN,      /* not remote_user%target_server%mailbox_id */
 	PROXY_TARGET_DENIED,  /* not in proxy.allowed_targets */
+	PROXY_NETWORK,        /* client outside proxy.allowed_networks or the mailbox's */
+	PROXY_JOURNAL_BOX,    /* a journal mailbox, not a proxy mailbox */
 	PROXY_UNKNOWN_BOX,
 	PROXY_SUSPENDED_BOX,
 	PROXY_STORE_ERROR,
@@ -46,23 +64,29 @@ struct proxy_box;
 /* The checks both protocols make, in order; refusals are logged here. On
  * PROXY_OK, t is filled (port defport when the log-in names none) and box
  * is open for the tee. */
-enum proxy_refusal proxy_check_login(const struct config *cfg, int client_tls, const char *proto,
-				     const char *login, const char *defport, struct proxy_target *t,
+/* What the checks need to know of a protocol. */
+struct proxy_proto {
+	const char *name;                    /* "smtp" or "pop3" */
+	const char *implicit_port, *starttls_port; /* when the log-in names none */
+	const char *const *std_ports;        /* NULL-terminated */
+};
+extern const struct proxy_proto proxy_smtp, proxy_pop3;
+
+struct proxy_client {
+	const struct proxy_proto *proto;
+	const char *peer;                    /* numeric address */
+	int tls;                             /* on TLS now */
+	int implicit_tls;                    /* came on an implicit-TLS port */
+};
+enum proxy_refusal proxy_check_login(const struct config *cfg, const struct proxy_client *cl,
+				     const char *login, struct proxy_target *t,
 				     struct proxy_box *box);
+/* Every refusal before the upstream has answered the credentials waits
+ * until start + pop3.login_failure_delay, like a failed POP3 log-in. */
+void proxy_refusal_delay(const struct config *cfg, long long start_ms);
 /* "event=proxy_login proto=... user=... target=... mailbox=... result=..." */
 void proxy_log_login(const char *proto, const struct proxy_target *t, const char *result,
 		     const char *detail);
-
-/* --- sasl.c: base64 and SASL PLAIN --- */
-/* Decode base64 text (no whitespace) into out; -1 when malformed or out is
- * too small. *outlen excludes the NUL that is always appended. */
-int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outsize, size_t *outlen);
-/* Encode into out (NUL-terminated); -1 when out is too small. */
-int b64_encode(const void *in, size_t inlen, char *out, size_t outsize);
-/* Split a decoded PLAIN message authzid NUL authcid NUL passwd. The
- * pointers point into msg; -1 when malformed or authzid names someone else. */
-int sasl_plain_split(const unsigned char *msg, size_t len, const char **user, const char **pass,
-                     size_t *plen);
 
 /* --- upstream.c: connection to the target server --- */
 struct upstream {
@@ -72,8 +96,8 @@ struct upstream {
 
 /* Resolve and connect within connect_timeout; the stream then uses
  * reply_timeout for every read and write. -1 with err filled. */
-int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
-                     const char *port, char *err, size_t errlen);
+int upstream_connect(struct upstream *u, const struct config *cfg, const struct proxy_target *t,
+                     const char *const *std_ports, char *err, size_t errlen);
 /* TLS client handshake, chain and host name verified. */
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
                  size_t errlen);
@@ -133,37 +157,41 @@ int committer_wait(struct committer *c);
 /* --- seen.c: upstream UIDLs already recorded, per mailbox --- */
 #define SEEN_KEY_LEN 32
 #define SEEN_MAX_RECORDS 50000
+/* The digest naming account+uidl (not secret: the parser computes it). */
 void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1]);
 /* 1 seen, 0 not seen, -1 error (errno). Through the store helper under
  * privilege separation (the parser cannot write the mailbox folder). */
 int seen_has(const struct proxy_box *b, const char *key);
 int seen_add(const struct proxy_box *b, const char *key);
-/* The same on the file <mbdir>/proxy-seen: for the store helper. */
+/* The same on the file <mbdir>/proxy-seen, whose records are the digest
+ * keyed with the mailbox's secret (made on first use): for the store
+ * helper, or a front end without privilege separation. */
 int seen_file_has(const char *mbdir, const char *key);
 int seen_file_add(const char *mbdir, const char *key);
 
-/* --- dot.c: dot-terminated bodies (SMTP DATA, POP3 RETR) --- */
+/* --- data.c: dot-terminated bodies, both directions --- */
 typedef int (*sink_fn)(void *ctx, const void *p, size_t n);
+int sink_stream(void *ctx, const void *p, size_t n); /* ctx: struct stream */
+int sink_tee(void *ctx, const void *p, size_t n);    /* ctx: struct tee */
 
-struct dot_result {
-	int in_err;   /* the source stream failed before the terminator */
-	int fwd_err;  /* a forward write failed (later bytes were dropped) */
-	int tee_err;  /* the tee sink failed (later bytes not teed) */
-	uint64_t raw; /* bytes read, terminator included */
+struct body_result {
+	int in_err;       /* the source failed before the terminator */
+	int fwd_err;      /* a forward write failed (later bytes were dropped) */
+	int tee_err;      /* the tee failed (later bytes not teed) */
+	int too_long;     /* strict mode: a line over SMTP_DATA_LINE_MAX */
+	uint64_t raw;     /* bytes read, terminator included */
+	uint64_t content; /* the content, un-stuffed */
 };
-
-/* Copy from in up to and including the terminating "." line: every byte
- * verbatim to fwd (until it fails); the content, un-dot-stuffed and without
- * the terminator, to tee (may be NULL). With hold_end the terminator is not
- * forwarded: the caller sends it once it decided to. Reads exactly to the
- * terminator, so pipelined input after it stays in the stream. */
-void dot_relay(struct stream *in, sink_fn fwd, void *fctx, sink_fn tee, void *tctx, int hold_end,
-               struct dot_result *r);
+/* Read a body from in up to its terminator (mode: DATA_STRICT for a
+ * client, DATA_UPSTREAM for a server), the content to tee (may be NULL),
+ * the content dot-stuffed again to fwd (may be NULL), without the final
+ * "." CRLF: the caller sends that once it decided to. Pipelined input
+ * after the terminator stays in the stream. */
+void body_relay(struct stream *in, enum data_mode mode, sink_fn fwd, void *fctx, sink_fn tee,
+                void *tctx, struct body_result *r);
 
 /* --- reply helpers --- */
 /* Does the (space-separated) line start with verb, case-insensitively? */
 int verb_is(const char *line, const char *verb);
-/* Strip CR LF. */
-void chomp(char *line, size_t *len);
 
 #endif

@@ -15,8 +15,3 @@ int verb_is(const char *line, const char *verb)
 	       (line[n] == '\0' || line[n] == ' ' || line[n] == '\r' || line[n] == '\n');
 }
 
-void chomp(char *line, size_t *len)
-{
-	while (*len > 0 && (line[*len - 1] == '\n' || line[*len - 1] == '\r'))
-		line[--*len] = '\0';
-}

@@ -13,7 +13,7 @@
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
-#include "proxy/smtpauth.h"
+#include "sasl/smtpauth.h"
 #include "util/log.h"
 #include "util/wipe.h"
 
@@ -24,6 +24,7 @@ struct front {
 	struct stream s;
 	const struct frontend *fe;
 	const struct config *cfg;
+	const char *peer;
 	int errors, failures;
 	char line[FRONT_LINE];
 	size_t len;
@@ -69,7 +70,7 @@ static void forget(struct front *f)
 {
 	wipe(f->line, sizeof f->line);
 	wipe(f->dec, sizeof f->dec);
-	wipe(f->s.rbuf, f->s.rpos);
+	stream_wipe_consumed(&f->s);
 }
 
 static int starttls(struct front *f)
@@ -120,7 +121,7 @@ static int smtp_auth(struct front *f, const char *args)
 		stream_puts(&f->s, "535 5.7.8 This port only accepts "
 		                   "remote_user%target_server%mailbox_id log-ins\r\n");
 		rc = ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
-	} else if (proxy_smtp_takeover(&f->s, f->fe, a.user, a.pass, a.plen) == PROXY_FINISHED) {
+	} else if (proxy_smtp_takeover(&f->s, f->fe, f->peer, a.user, a.pass, a.plen) == PROXY_FINISHED) {
 		rc = 1;
 	} else {
 		rc = ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
@@ -206,7 +207,7 @@ static int pop3_login(struct front *f, const char *user, const char *pw, size_t 
 		                   "remote_user%target_server%mailbox_id log-ins\r\n");
 		return ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
 	}
-	if (proxy_pop3_takeover(&f->s, f->fe, user, pw, plen, how) == PROXY_FINISHED)
+	if (proxy_pop3_takeover(&f->s, f->fe, f->peer, user, pw, plen, how) == PROXY_FINISHED)
 		return 1;
 	return ++f->failures >= MAX_LOGIN_FAILURES ? -1 : 0;
 }
@@ -311,6 +312,7 @@ int proxy_session(const struct conn *c, const struct frontend *fe)
 		return EX_OSERR;
 	f->fe = fe;
 	f->cfg = &fe->app.cfg;
+	f->peer = c->peer;
 	stream_init(&f->s, c->rfd, c->wfd, 30000);
 	rc = strcmp(fe->service, "pop3") == 0 ? pop3_front(f) : smtp_front(f);
 	stream_shutdown(&f->s);

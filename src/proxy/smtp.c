@@ -15,30 +15,37 @@
 #include "net/tls.h"
 #include "proxy/handoff.h"
 #include "proxy/proxy.h"
+#include "smtp/client.h"
+#include "smtp/command.h"
+#include "smtp/reply.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/wipe.h"
 
 #define CMD_MAX 2048
-#define REPLY_MAX 8192
-#define REPLY_LINES 100
 #define GROUP_MAX 32
 #define ENV_MAX (64 * 1024)
 
-struct reply {
-	int code;
-	size_t len;
-	char text[REPLY_MAX]; /* verbatim, every line ending in CR LF */
-};
 
 enum ent_kind { E_FWD, E_LOCAL, E_DATA, E_BDAT, E_QUIT };
 
 struct ent {
 	enum ent_kind kind;
-	const char *local; /* E_LOCAL: the reply */
+	enum reply local; /* E_LOCAL: the reply */
 	size_t len;
 	char line[CMD_MAX]; /* without CR LF */
 };
+
+/* The relay's state, as smtp/session.c keeps msgw-smtp's: one enter()
+ * that logs every transition. */
+enum relay_state {
+	RS_RELAY,       /* commands are relayed */
+	RS_BDAT_FAILED, /* a BDAT of this transaction failed: wait for RSET/MAIL */
+	RS_LOST,        /* upstream lost, or left in DATA without its final dot */
+	RS_QUIT,        /* QUIT relayed */
+};
+
+static const char *const relay_state_names[] = {"relay", "bdat_failed", "lost", "quit"};
 
 struct sp {
 	struct stream *c;
@@ -47,46 +54,46 @@ struct sp {
 	struct upstream up;
 	struct proxy_target t;
 	struct proxy_box box;
-	int chunking; /* the upstream offers CHUNKING */
-	int auth_plain, auth_login, starttls;
-	int bdat_failed; /* a BDAT of this transaction failed: wait for RSET/MAIL */
-	int up_dead;     /* lost, or left in DATA without its final dot */
-	int quit_sent;
+	enum relay_state st;
 	struct buf from, rcpts;
 	size_t nrcpt;
 	struct tee tee;
 	struct committer cm;
-	struct reply r;
+	struct smtp_reply r;
+	struct smtp_caps caps; /* the upstream's, from its last EHLO */
 	struct ent g[GROUP_MAX];
 };
 
-static int reply_read(struct stream *s, struct reply *r)
+static void enter(struct sp *p, enum relay_state to)
 {
-	char line[1024];
-	int lines = 0;
-	size_t n;
+	if (p->st != to)
+		log_debug("event=proxy_state proto=smtp from=%s to=%s", relay_state_names[p->st],
+		          relay_state_names[to]);
+	p->st = to;
+}
 
-	r->len = 0;
-	r->code = 0;
-	for (;;) {
-		int code;
-		if (stream_getline(s, line, sizeof line, &n) != LINE_OK)
-			return -1;
-		chomp(line, &n);
-		if (n < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
-		    !isdigit((unsigned char)line[2]) || (n > 3 && line[3] != ' ' && line[3] != '-'))
-			return -1;
-		code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-		if ((lines > 0 && code != r->code) || ++lines > REPLY_LINES ||
-		    r->len + n + 3 > sizeof r->text)
-			return -1;
-		r->code = code;
-		memcpy(r->text + r->len, line, n);
-		memcpy(r->text + r->len + n, "\r\n", 3);
-		r->len += n + 2;
-		if (n == 3 || line[3] == ' ')
-			return 0;
+/* The upstream is gone: 0, for the callers that go on with the client. */
+static int lost(struct sp *p)
+{
+	enter(p, RS_LOST);
+	return 0;
+}
+
+/* The upstream's reply; -1 when it is lost or garbled, or when it says
+ * 354 to anything but the proxy's own DATA: the upstream would take what
+ * follows as message content the proxy never recorded, so the session
+ * ends there (with up_dead set, nothing more goes upstream). */
+static int up_reply(struct sp *p, int after_data)
+{
+	if (smtp_reply_read(&p->up.s, &p->r) < 0)
+		return -1;
+	if (p->r.code == 354 && !after_data) {
+		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s", p->t.mailbox,
+		          p->t.host);
+		enter(p, RS_LOST);
+		return -1;
 	}
+	return 0;
 }
 
 /* One command to the upstream and its reply; -1 when the upstream is lost. */
@@ -95,7 +102,7 @@ static int up_cmd(struct sp *p, const char *cmd)
 	if (stream_puts(&p->up.s, cmd) < 0 || stream_puts(&p->up.s, "\r\n") < 0 ||
 	    stream_flush(&p->up.s) < 0)
 		return -1;
-	return reply_read(&p->up.s, &p->r);
+	return up_reply(p, 0);
 }
 
 static void client_reply(struct sp *p, const char *text)
@@ -103,43 +110,17 @@ static void client_reply(struct sp *p, const char *text)
 	(void)stream_puts(p->c, text);
 }
 
-/* Capabilities from an EHLO reply. */
-static void parse_caps(struct sp *p)
+/* One of the proxy's own replies, from the SMTP codec's table. */
+static void say(struct sp *p, enum reply r)
 {
-	char *line = p->r.text, *eol;
-
-	p->chunking = p->auth_plain = p->auth_login = p->starttls = 0;
-	for (; (eol = strstr(line, "\r\n")) != NULL; line = eol + 2) {
-		const char *kw = line + 4;
-		if (eol - line < 4)
-			continue;
-		if (strncasecmp(kw, "CHUNKING", 8) == 0)
-			p->chunking = 1;
-		else if (strncasecmp(kw, "STARTTLS", 8) == 0)
-			p->starttls = 1;
-		else if (strncasecmp(kw, "AUTH", 4) == 0 && (kw[4] == ' ' || kw[4] == '=')) {
-			char mech[512];
-			size_t k = (size_t)(eol - kw) - 5, i;
-			if (k > sizeof mech - 3)
-				k = sizeof mech - 3;
-			mech[0] = ' ';
-			for (i = 0; i < k; i++)
-				mech[i + 1] = (char)toupper((unsigned char)kw[5 + i]);
-			mech[k + 1] = ' ';
-			mech[k + 2] = '\0';
-			if (strstr(mech, " PLAIN "))
-				p->auth_plain = 1;
-			if (strstr(mech, " LOGIN "))
-				p->auth_login = 1;
-		}
-	}
+	(void)reply_send(p->c, r, NULL);
 }
 
 /* The upstream's EHLO reply for the client: without STARTTLS and AUTH,
  * which the proxy itself has already dealt with. */
 static void ehlo_filtered(struct sp *p)
 {
-	char out[REPLY_MAX], *line = p->r.text, *eol;
+	char out[SMTP_REPLY_MAX], *line = p->r.text, *eol;
 	size_t o = 0, last = 0;
 
 	for (; (eol = strstr(line, "\r\n")) != NULL; line = eol + 2) {
@@ -165,7 +146,8 @@ static void env_clear(struct sp *p)
 	buf_reset(&p->from);
 	buf_reset(&p->rcpts);
 	p->nrcpt = 0;
-	p->bdat_failed = 0;
+	if (p->st == RS_BDAT_FAILED)
+		enter(p, RS_RELAY);
 }
 
 /* The <address> of MAIL FROM:/RCPT TO:, as sent. */
@@ -197,31 +179,15 @@ static int trace_header(struct sp *p, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-static int sink_stream(void *ctx, const void *d, size_t n)
-{
-	return stream_write(ctx, d, n);
-}
-
-static int sink_null(void *ctx, const void *d, size_t n)
-{
-	(void)ctx;
-	(void)d;
-	(void)n;
-	return 0;
-}
-
-static int sink_tee(void *ctx, const void *d, size_t n)
-{
-	return tee_write(ctx, d, n);
-}
-
-static const char *store_failure_reply(int err)
+static enum reply store_failure_reply(int err)
 {
 	if (err == EFBIG)
-		return "552 5.3.4 Message too big for the gateway mailbox\r\n";
+		return R_PROXY_TOO_BIG;
 	if (err == ENOSPC)
-		return "452 4.3.1 Gateway storage full, message not sent; try again later\r\n";
-	return "451 4.3.0 Gateway could not record the message, not sent; try again later\r\n";
+		return R_PROXY_FULL;
+	if (err == EMSGSIZE)
+		return R_DATA_LINE_TOO_LONG;
+	return R_PROXY_NOT_RECORDED;
 }
 
 /* Start the copy with its trace header (the envelope is known by now). */
@@ -300,41 +266,45 @@ static int conclude(struct sp *p)
 /* After the upstream's 354: the message from the client, teed. */
 static int do_data(struct sp *p)
 {
-	struct dot_result dr;
+	struct body_result dr;
 
 	client_reply(p, p->r.text);
 	if (tee_start_header(p) < 0) {
 		/* nothing went upstream yet but the upstream waits for data:
 		 * read the client's and drop the upstream connection */
-		p->up_dead = 1;
+		enter(p, RS_LOST);
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	dot_relay(p->c, p->up_dead ? sink_null : sink_stream, &p->up.s,
-	          tee_active(&p->tee) ? sink_tee : NULL, &p->tee, 1, &dr);
+	body_relay(p->c, DATA_STRICT, p->st == RS_LOST ? NULL : sink_stream, &p->up.s,
+	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
 		return -1;
 	}
-	if (!p->up_dead && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
+	if (dr.too_long && !dr.tee_err) {
+		/* refused as msgw-smtp refuses it; never completed upstream */
+		p->tee.err = EMSGSIZE;
 		dr.tee_err = 1;
-	if (p->up_dead || dr.tee_err || dr.fwd_err) {
+	}
+	if (p->st != RS_LOST && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
+		dr.tee_err = 1;
+	if (p->st == RS_LOST || dr.tee_err || dr.fwd_err) {
 		/* Never send the final dot for a message not recorded whole:
 		 * dropping the connection makes the upstream discard it. */
 		tee_abort(&p->tee);
-		log_message(p, dr.fwd_err && !dr.tee_err && !p->up_dead ? "upstream_lost"
+		log_message(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? "upstream_lost"
 		                                                        : "not_recorded");
-		client_reply(p, dr.fwd_err && !dr.tee_err && !p->up_dead
-		                    ? "451 4.4.2 Connection to the target server lost\r\n"
-		                    : store_failure_reply(p->tee.err));
-		p->up_dead = 1;
+		say(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? R_PROXY_LOST
+		                                                     : store_failure_reply(p->tee.err));
+		enter(p, RS_LOST);
 		env_clear(p);
 		return 0;
 	}
 	if (up_cmd(p, ".") < 0) {
 		tee_abort(&p->tee);
-		client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
-		p->up_dead = 1;
+		say(p, R_PROXY_LOST);
+		enter(p, RS_LOST);
 		return 0;
 	}
 	return conclude(p);
@@ -354,47 +324,27 @@ static int skip_bytes(struct stream *s, unsigned long long n)
 	return 0;
 }
 
-static int parse_bdat(const char *line, unsigned long long *size, int *last)
-{
-	const char *p = line + 4;
-	char *end;
-
-	while (*p == ' ')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	errno = 0;
-	*size = strtoull(p, &end, 10);
-	if (errno)
-		return -1;
-	while (*end == ' ')
-		end++;
-	*last = strcasecmp(end, "LAST") == 0;
-	return *end == '\0' || *last ? 0 : -1;
-}
-
 /* A BDAT chunk: teed first, forwarded always (the upstream counts the
  * bytes); LAST is only sent upstream as a separate "BDAT 0 LAST" once the
  * copy holds the whole message. */
 static int do_bdat(struct sp *p, const char *line)
 {
-	unsigned long long size, left;
+	uint64_t size, left;
 	int last, tee_ok;
 	char cmd[64];
 
-	if (parse_bdat(line, &size, &last) < 0) {
-		client_reply(p, "501 5.5.4 Syntax: BDAT size [LAST]\r\n");
-		return 0;
-	}
-	if (size > (unsigned long long)p->cfg->smtp.max_message_size) {
-		client_reply(p, "552 5.3.4 Chunk too big\r\n421 4.3.0 Closing connection\r\n");
+	/* checked when the line was read (classify) */
+	if (cmd_parse_bdat(line + 5, &size, &last) < 0)
+		return -1;
+	if (size > (uint64_t)p->cfg->smtp.max_message_size) {
+		say(p, R_PROXY_CHUNK_TOO_BIG);
+		say(p, R_PROXY_CLOSING);
 		return -1;
 	}
-	if (!p->chunking || p->bdat_failed) {
+	if (!p->caps.chunking || p->st == RS_BDAT_FAILED) {
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
-		client_reply(p, p->chunking ? "503 5.5.1 Transaction failed, send RSET\r\n"
-		                            : "502 5.5.1 BDAT not available\r\n");
+		say(p, p->caps.chunking ? R_BAD_SEQUENCE : R_PROXY_NO_BDAT);
 		return 0;
 	}
 	if (!tee_active(&p->tee) &&
@@ -403,11 +353,11 @@ static int do_bdat(struct sp *p, const char *line)
 		if (skip_bytes(p->c, size) < 0)
 			return -1;
 		log_message(p, "not_recorded");
-		client_reply(p, store_failure_reply(p->tee.err));
-		p->bdat_failed = 1;
-		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
+		say(p, store_failure_reply(p->tee.err));
+		enter(p, RS_BDAT_FAILED);
+		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
-	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", size);
+	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", (unsigned long long)size);
 	if (stream_puts(&p->up.s, cmd) < 0)
 		goto lost;
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
@@ -422,14 +372,14 @@ static int do_bdat(struct sp *p, const char *line)
 			(void)tee_write(&p->tee, blk, (size_t)r);
 		if (stream_write(&p->up.s, blk, (size_t)r) < 0)
 			goto lost;
-		left -= (unsigned long long)r;
+		left -= (uint64_t)r;
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	tee_ok = tee_active(&p->tee) && (!last || tee_ready(&p->tee) == 0);
-	if (stream_flush(&p->up.s) < 0 || reply_read(&p->up.s, &p->r) < 0)
+	if (stream_flush(&p->up.s) < 0 || up_reply(p, 0) < 0)
 		goto lost;
 	if (p->r.code / 100 != 2 || !tee_ok) {
-		p->bdat_failed = 1;
+		enter(p, RS_BDAT_FAILED);
 		tee_abort(&p->tee);
 		if (p->r.code / 100 != 2) {
 			log_message(p, "rejected");
@@ -437,8 +387,8 @@ static int do_bdat(struct sp *p, const char *line)
 			return 0;
 		}
 		log_message(p, "not_recorded");
-		client_reply(p, store_failure_reply(p->tee.err));
-		return up_cmd(p, "RSET") < 0 ? (p->up_dead = 1, 0) : 0;
+		say(p, store_failure_reply(p->tee.err));
+		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	if (!last) {
 		client_reply(p, p->r.text);
@@ -449,9 +399,120 @@ static int do_bdat(struct sp *p, const char *line)
 	return conclude(p);
 lost:
 	tee_abort(&p->tee);
-	client_reply(p, "451 4.4.2 Connection to the target server lost\r\n");
-	p->up_dead = 1;
+	say(p, R_PROXY_LOST);
+	enter(p, RS_LOST);
 	return 0;
+}
+
+static void local(struct ent *e, enum reply reply)
+{
+	e->kind = E_LOCAL;
+	e->local = reply;
+}
+
+/* Verbs the proxy relays, and whether what follows them is sound. */
+static int args_ok(const char *verb, const char *args)
+{
+	char helo[SMTP_DOMAIN_MAX + 1];
+
+	if (strcmp(verb, "EHLO") == 0 || strcmp(verb, "HELO") == 0)
+		return cmd_parse_helo(args, helo) == 0;
+	if (strcmp(verb, "MAIL") == 0)
+		return strncasecmp(args, "FROM:", 5) == 0;
+	if (strcmp(verb, "RCPT") == 0)
+		return strncasecmp(args, "TO:", 3) == 0;
+	return strcmp(verb, "NOOP") == 0 || *args == '\0'; /* RSET, DATA, QUIT */
+}
+
+static int relayed(const char *verb)
+{
+	static const char *const verbs[] = {"EHLO", "HELO", "MAIL", "RCPT", "DATA",
+	                                    "RSET", "NOOP", "QUIT", NULL};
+
+	for (const char *const *v = verbs; *v; v++)
+		if (strcmp(verb, *v) == 0)
+			return 1;
+	return 0;
+}
+
+/* The client's line (with its line end), split by msgw-smtp's own
+ * command code: only the verbs the proxy understands go upstream, and
+ * then as the proxy writes them ("VERB args"); everything else is
+ * answered here and never reaches the upstream. */
+static void classify(struct ent *e)
+{
+	char verb[SMTP_VERB_MAX + 1];
+	const char *args;
+	uint64_t size;
+	int last;
+
+	if (cmd_check_line(e->line, e->len) != CMD_OK) {
+		local(e, R_BAD_LINE);
+		return;
+	}
+	e->len -= 2;
+	for (size_t i = 0; i < e->len; i++)
+		if ((unsigned char)e->line[i] < 0x20 || e->line[i] == 0x7f) {
+			local(e, R_PROXY_CONTROL_CHAR);
+			return;
+		}
+	if (cmd_split(e->line, verb, &args) < 0) {
+		local(e, R_UNRECOGNIZED);
+		return;
+	}
+	if (strcmp(verb, "AUTH") == 0)
+		local(e, R_PROXY_ALREADY_AUTH);
+	else if (strcmp(verb, "STARTTLS") == 0)
+		local(e, R_ALREADY_TLS);
+	else if (strcmp(verb, "BDAT") == 0)
+		e->kind = cmd_parse_bdat(args, &size, &last) == 0 ? E_BDAT
+		                                                   : (e->local = R_PROXY_BDAT_SYNTAX, E_LOCAL);
+	else if (!relayed(verb))
+		local(e, R_PROXY_NOT_RELAYED);
+	else if (!args_ok(verb, args))
+		local(e, R_SYNTAX);
+	else
+		e->kind = strcmp(verb, "DATA") == 0 ? E_DATA : strcmp(verb, "QUIT") == 0 ? E_QUIT : E_FWD;
+	if (e->kind != E_LOCAL) {
+		/* canonical: the verb as parsed, one space, the arguments */
+		char canon[CMD_MAX];
+		int n = snprintf(canon, sizeof canon, "%s%s%s", verb, *args ? " " : "", args);
+
+		memcpy(e->line, canon, (size_t)n + 1);
+		e->len = (size_t)n;
+	}
+}
+
+/* Entries after which the group ends: anything but MAIL, RCPT, RSET and
+ * local answers waits for its reply before the next command is read. */
+static int ends_group(const struct ent *e)
+{
+	return e->kind != E_LOCAL && !(e->kind == E_FWD && (verb_is(e->line, "MAIL") ||
+	                                                    verb_is(e->line, "RCPT") ||
+	                                                    verb_is(e->line, "RSET")));
+}
+
+/* After a failed message the upstream is gone: let the client end
+ * politely, refuse anything else. */
+static void dead_reply(struct ent *e)
+{
+	if (e->kind == E_QUIT)
+		local(e, R_BYE);
+	else if (e->kind == E_FWD && (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP")))
+		local(e, R_OKAY);
+	else
+		local(e, R_PROXY_LOST_CLOSING);
+}
+
+/* The copy for a DATA is begun before anything of the message goes
+ * upstream; when it cannot be, the DATA is refused here. */
+static void data_begin(struct sp *p, struct ent *e)
+{
+	tee_abort(&p->tee);
+	if (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0) {
+		local(e, store_failure_reply(p->tee.err));
+		log_message(p, "not_recorded");
+	}
 }
 
 /* Read one pipelined group of client commands and send the forwardable
@@ -472,54 +533,21 @@ static size_t read_group(struct sp *p, int *eof)
 			break;
 		}
 		n++;
-		e->kind = E_FWD;
-		chomp(e->line, &e->len);
-		if (lr == LINE_TOO_LONG) {
-			e->kind = E_LOCAL;
-			e->local = "500 5.5.2 Line too long\r\n";
-		} else if (p->up_dead) {
-			/* after a failed message the upstream is gone: let the
-			 * client end politely, refuse anything else */
-			e->kind = E_LOCAL;
-			last = 1;
-			if (verb_is(e->line, "QUIT"))
-				e->local = "221 2.0.0 Bye\r\n";
-			else if (verb_is(e->line, "RSET") || verb_is(e->line, "NOOP"))
-				e->local = "250 2.0.0 OK\r\n";
-			else
-				e->local =
-				    "421 4.4.2 Connection to the target server lost, closing\r\n";
-		} else if (verb_is(e->line, "AUTH")) {
-			e->kind = E_LOCAL;
-			e->local = "503 5.5.1 Already authenticated\r\n";
-		} else if (verb_is(e->line, "STARTTLS")) {
-			e->kind = E_LOCAL;
-			e->local = "503 5.5.1 TLS already active\r\n";
-		} else if (verb_is(e->line, "BDAT")) {
-			e->kind = E_BDAT;
-			last = 1;
-		} else if (verb_is(e->line, "DATA")) {
-			e->kind = E_DATA;
-			last = 1;
-			tee_abort(&p->tee);
-			if (tee_begin(&p->tee, &p->box, "", 0,
-			              (uint64_t)p->cfg->smtp.max_message_size) < 0) {
-				/* refuse before anything of this message goes upstream */
-				e->kind = E_LOCAL;
-				e->local = store_failure_reply(p->tee.err);
-				log_message(p, "not_recorded");
-			}
-		} else if (verb_is(e->line, "QUIT")) {
-			e->kind = E_QUIT;
-			last = 1;
-		} else if (!verb_is(e->line, "MAIL") && !verb_is(e->line, "RCPT") &&
-		           !verb_is(e->line, "RSET")) {
+		if (lr == LINE_TOO_LONG)
+			local(e, R_LINE_TOO_LONG);
+		else
+			classify(e);
+		if (p->st == RS_LOST && e->kind != E_LOCAL) {
+			dead_reply(e);
 			last = 1;
 		}
+		last = last || ends_group(e);
+		if (e->kind == E_DATA)
+			data_begin(p, e);
 		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
 		    (stream_write(&p->up.s, e->line, e->len) < 0 ||
 		     stream_puts(&p->up.s, "\r\n") < 0))
-			p->up_dead = 1;
+			enter(p, RS_LOST);
 		if (!last && stream_pending(p->c) == 0 && !stream_input_ready(p->c, 0))
 			last = 1;
 	}
@@ -542,7 +570,7 @@ static void pass_reply(struct sp *p, const struct ent *e)
 		env_clear(p);
 	} else if (ok && verb_is(e->line, "EHLO")) {
 		env_clear(p);
-		parse_caps(p);
+		smtp_caps_parse(&p->r, &p->caps);
 		ehlo_filtered(p);
 		return;
 	}
@@ -554,15 +582,15 @@ static int run_group(struct sp *p, size_t n)
 {
 	size_t i;
 
-	if (!p->up_dead && stream_flush(&p->up.s) < 0)
-		p->up_dead = 1;
+	if (p->st != RS_LOST && stream_flush(&p->up.s) < 0)
+		enter(p, RS_LOST);
 	for (i = 0; i < n; i++) {
 		struct ent *e = &p->g[i];
 
 		if (e->kind == E_LOCAL) {
-			client_reply(p, e->local);
-			if (p->up_dead &&
-			    (strncmp(e->local, "421", 3) == 0 || strncmp(e->local, "221", 3) == 0))
+			say(p, e->local);
+			if (p->st == RS_LOST &&
+			    (reply_code(e->local) == 421 || reply_code(e->local) == 221))
 				return 1;
 			continue;
 		}
@@ -571,14 +599,13 @@ static int run_group(struct sp *p, size_t n)
 				return 1;
 			continue;
 		}
-		if (p->up_dead || reply_read(&p->up.s, &p->r) < 0) {
+		if (p->st == RS_LOST || up_reply(p, e->kind == E_DATA) < 0) {
 			tee_abort(&p->tee);
-			client_reply(p,
-			             "421 4.4.2 Connection to the target server lost, closing\r\n");
+			say(p, R_PROXY_LOST_CLOSING);
 			return 1;
 		}
 		if (e->kind == E_QUIT) {
-			p->quit_sent = 1;
+			enter(p, RS_QUIT);
 			commit_wait(p); /* every copy is in place before 221 */
 			client_reply(p, p->r.text);
 			return 1;
@@ -622,7 +649,7 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 
 	if (msg == NULL || enc == NULL)
 		goto out;
-	if (p->auth_plain) {
+	if (p->caps.auth_plain) {
 		msg[0] = '\0';
 		memcpy(msg + 1, p->t.user, ulen);
 		msg[ulen + 1] = '\0';
@@ -639,7 +666,7 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 		rc = up_cmd(p, enc);
 	}
 out:
-	wipe(p->up.s.wbuf, sizeof p->up.s.wbuf); /* the encoded credentials, sent */
+	stream_wipe_output(&p->up.s); /* the encoded credentials, sent */
 	if (msg)
 		wipe(msg, mlen + 1);
 	if (enc)
@@ -654,50 +681,47 @@ static void log_login(struct sp *p, const char *result, const char *detail)
 	proxy_log_login("smtp", &p->t, result, detail);
 }
 
-/* Connect, TLS, capabilities: everything before a credential leaves. On
- * failure the client's reply is in *why. */
-static int up_open(struct sp *p, const char **why)
+/* The one reply to every refusal before the upstream has answered the
+ * credentials; the reason is in the log only (see handoff.h). */
+
+/* Connect, TLS, capabilities: everything before a credential leaves.
+ * -1 (logged) when the target is not a usable mail server. */
+static int up_open(struct sp *p)
 {
 	char err[256];
 	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls);
 
-	*why = "454 4.4.1 Cannot reach the target server\r\n";
-	if (upstream_connect(&p->up, p->cfg, p->t.host, p->t.port, err, sizeof err) < 0)
+	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_smtp.std_ports, err, sizeof err) < 0)
 		goto fail;
-	*why = "454 4.7.0 Target server's TLS certificate not trusted or TLS failed\r\n";
 	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 		goto fail;
-	*why = "454 4.4.2 Target server did not answer as expected\r\n";
 	snprintf(err, sizeof err, "bad greeting or EHLO reply");
-	if (reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
+	if (smtp_reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
 		goto fail;
 	snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
 	if (up_cmd(p, err) < 0 || p->r.code != 250)
 		goto fail;
-	parse_caps(p);
+	smtp_caps_parse(&p->r, &p->caps);
 	if (!implicit) {
-		*why = "454 4.7.0 Target server offers no STARTTLS; credentials not sent\r\n";
 		snprintf(err, sizeof err, "no STARTTLS offered");
-		if (!p->starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
+		if (!p->caps.starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
 			goto fail;
-		*why = "454 4.7.0 Target server's TLS certificate not trusted or TLS failed\r\n";
 		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 			goto fail;
-		*why = "454 4.4.2 Target server did not answer as expected\r\n";
 		snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
 		if (up_cmd(p, err) < 0 || p->r.code != 250)
 			goto fail;
-		parse_caps(p);
+		smtp_caps_parse(&p->r, &p->caps);
 	}
-	*why = "454 4.7.0 Target server offers neither AUTH PLAIN nor LOGIN\r\n";
 	snprintf(err, sizeof err, "no AUTH PLAIN or LOGIN offered");
-	if (!p->auth_plain && !p->auth_login)
+	if (!p->caps.auth_plain && !p->caps.auth_login)
 		goto fail;
 	return 0;
 fail:
 	/* a stream failure (timeout, reset) says more than the step's name */
 	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && p->up.s.err != STREAM_OK && p->up.s.err != STREAM_TLS
+	          p->up.fd >= 0 && stream_error(&p->up.s) != STREAM_OK &&
+	                  stream_error(&p->up.s) != STREAM_TLS
 	              ? stream_strerror(&p->up.s)
 	              : err);
 	return -1;
@@ -708,60 +732,52 @@ static void up_quit(struct sp *p)
 	if (p->up.fd < 0)
 		return;
 	/* never after an unfinished DATA: the upstream would take it as text */
-	if (!p->up_dead && !p->quit_sent) {
+	if (p->st != RS_LOST && p->st != RS_QUIT) {
 		(void)stream_puts(&p->up.s, "QUIT\r\n");
 		(void)stream_flush(&p->up.s);
 	}
 	upstream_close(&p->up);
 }
 
-/* Everything the client is told before the upstream is involved. */
-static const char *check_login(struct sp *p, const char *login)
+/* Everything checked before the upstream is involved: 0, or -1 with the
+ * reply (one for every refusal but the caller bug of a client not on TLS). */
+static int check_login(struct sp *p, const char *peer, const char *login, enum reply *why)
 {
-	static const char *const replies[PROXY_REFUSALS] = {
-		[PROXY_DISABLED] = "454 4.7.0 The recording proxy is disabled here\r\n",
-		[PROXY_NO_TLS] = "530 5.7.0 Must issue a STARTTLS command first\r\n",
-		[PROXY_BAD_LOGIN] = "535 5.7.8 Log-in name must be remote_user%target_server%mailbox_id\r\n",
-		[PROXY_TARGET_DENIED] = "535 5.7.8 Target server not allowed by this gateway\r\n",
-		[PROXY_UNKNOWN_BOX] = "535 5.7.8 Unknown gateway mailbox\r\n",
-		[PROXY_SUSPENDED_BOX] = "454 4.7.0 Gateway mailbox suspended\r\n",
-		[PROXY_STORE_ERROR] = "454 4.3.0 Gateway mailbox unavailable\r\n",
-	};
-	enum proxy_refusal r = proxy_check_login(p->cfg, tls_active(p->c), "smtp", login,
-						 p->fe->implicit_tls ? "465" : "587", &p->t, &p->box);
+	const struct proxy_client cl = {&proxy_smtp, peer, tls_active(p->c), p->fe->implicit_tls};
+	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 
-	return r == PROXY_OK ? NULL : replies[r];
+	*why = r == PROXY_NO_TLS ? R_NEED_TLS : R_PROXY_REFUSED;
+	return r == PROXY_OK ? 0 : -1;
 }
 
-int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *login,
-                        const char *password, size_t plen)
+int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *peer,
+                        const char *login, const char *password, size_t plen)
 {
 	struct sp *p = calloc(1, sizeof *p);
-	const char *why;
+	long long start = stream_now_ms();
+	enum reply why = R_PROXY_REFUSED;
 	int rc = PROXY_REFUSED;
 
 	if (p == NULL) {
-		(void)stream_puts(client, "454 4.3.0 Out of memory\r\n");
+		(void)reply_send(client, R_PROXY_NO_MEMORY, NULL);
 		return PROXY_REFUSED;
 	}
 	p->c = client;
 	p->fe = fe;
-	tcp_nodelay(client->wfd);
+	tcp_nodelay(stream_wfd(client));
 	p->cfg = &fe->app.cfg;
 	p->up.fd = -1;
 	buf_init(&p->from, 1024);
 	buf_init(&p->rcpts, ENV_MAX);
-	if ((why = check_login(p, login)) != NULL) {
-		client_reply(p, why);
-		goto out;
-	}
-	if (up_open(p, &why) < 0) {
-		client_reply(p, why);
+	if (check_login(p, peer, login, &why) < 0 || up_open(p) < 0) {
+		proxy_refusal_delay(p->cfg, start);
+		say(p, why);
 		goto out;
 	}
 	if (up_auth(p, password, plen) < 0) {
 		log_login(p, "upstream_failed", "lost during AUTH");
-		client_reply(p, "454 4.4.2 Target server did not answer as expected\r\n");
+		proxy_refusal_delay(p->cfg, start);
+		say(p, R_PROXY_REFUSED);
 		goto out;
 	}
 	client_reply(p, p->r.text); /* the upstream's own verdict */

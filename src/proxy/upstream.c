@@ -75,25 +75,50 @@ void tcp_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-int upstream_connect(struct upstream *u, const struct config *cfg, const char *host,
-                     const char *port, char *err, size_t errlen)
+/* May the proxy connect to this address of t? Special addresses only
+ * when t's name or the address itself is listed literally. */
+static int address_allowed(const struct config *cfg, const struct proxy_target *t,
+                           const struct addrinfo *ai, const char *const *std_ports)
+{
+	if (!proxy_addr_special(ai->ai_addr))
+		return 1;
+	return t->literal || proxy_addr_listed(&cfg->proxy.allowed_targets, ai->ai_addr, t->port,
+	                                       std_ports);
+}
+
+/* Resolved once: each address is checked, and the connection goes to the
+ * very address that was checked (no second lookup by name). */
+int upstream_connect(struct upstream *u, const struct config *cfg, const struct proxy_target *t,
+                     const char *const *std_ports, char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *res = NULL, *ai;
 	long long deadline = stream_now_ms() + (long long)cfg->proxy.connect_timeout * 1000;
-	int rc, e = 0;
+	int rc, e = 0, refused = 0;
 
 	u->fd = -1;
-	rc = getaddrinfo(host, port, &hints, &res);
+	rc = getaddrinfo(t->host, t->port, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
+		snprintf(err, errlen, "%s: %s", t->host, gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai && u->fd < 0; ai = ai->ai_next)
+	for (ai = res; ai && u->fd < 0; ai = ai->ai_next) {
+		if (!address_allowed(cfg, t, ai, std_ports)) {
+			refused++;
+			continue;
+		}
 		u->fd = connect_one(ai, deadline, &e);
+	}
 	freeaddrinfo(res);
 	if (u->fd < 0) {
-		snprintf(err, errlen, "%s port %s: %s", host, port, strerror(e ? e : EHOSTUNREACH));
+		if (e == 0 && refused > 0)
+			snprintf(err, errlen,
+			         "%s port %s: address not allowed (loopback, private, link-local or "
+			         "multicast, and not listed literally in proxy.allowed_targets)",
+			         t->host, t->port);
+		else
+			snprintf(err, errlen, "%s port %s: %s", t->host, t->port,
+			         strerror(e ? e : EHOSTUNREACH));
 		return -1;
 	}
 	tcp_nodelay(u->fd);

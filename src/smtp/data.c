@@ -4,11 +4,17 @@
 
 #include "smtp/data.h"
 
-void data_reader_init(struct data_reader *r)
+void data_reader_init_mode(struct data_reader *r, enum data_mode mode)
 {
 	r->st = DS_BOL;
+	r->mode = mode;
 	r->line_len = 0;
 	r->line_too_long = 0;
+}
+
+void data_reader_init(struct data_reader *r)
+{
+	data_reader_init_mode(r, DATA_STRICT);
 }
 
 static void count(struct data_reader *r, size_t n)
@@ -18,10 +24,21 @@ static void count(struct data_reader *r, size_t n)
 		r->line_too_long = 1;
 }
 
-/* The state after content byte c in the middle of a line. */
-static enum data_state mid(unsigned char c)
+/* The state after content byte c in the middle of a line: strict mode
+ * waits for CR LF, upstream mode ends a line at any LF (a CR before it
+ * changes nothing there). */
+static enum data_state mid(const struct data_reader *r, unsigned char c)
 {
+	if (r->mode == DATA_UPSTREAM)
+		return c == '\n' ? DS_BOL : DS_MID;
 	return c == '\r' ? DS_CR : DS_MID;
+}
+
+/* Where a run of plain content ends: the next CR (strict) or LF
+ * (upstream); NULL when none is in in[0..n). */
+static const unsigned char *run_end(const struct data_reader *r, const unsigned char *in, size_t n)
+{
+	return memchr(in, r->mode == DATA_STRICT ? '\r' : '\n', n);
 }
 
 size_t data_reader_feed(struct data_reader *r, const unsigned char *in, size_t n,
@@ -33,20 +50,21 @@ size_t data_reader_feed(struct data_reader *r, const unsigned char *in, size_t n
 		unsigned char c;
 
 		if (r->st == DS_MID) {
-			/* Most of a message: copy up to the next CR in one go. */
-			const unsigned char *cr = memchr(in + i, '\r', n - i);
-			size_t span = cr ? (size_t)(cr - in) - i : n - i;
+			/* Most of a message: copy up to the next line end in one go. */
+			const unsigned char *e = run_end(r, in + i, n - i);
+			size_t span = e ? (size_t)(e - in) - i : n - i;
 
 			memcpy(out + o, in + i, span);
 			o += span;
 			i += span;
 			count(r, span);
-			if (cr == NULL)
+			if (e == NULL)
 				break;
-			out[o++] = '\r';
-			i++;
+			out[o++] = in[i++];
 			count(r, 1);
-			r->st = DS_CR;
+			r->st = mid(r, out[o - 1]);
+			if (r->st == DS_BOL)
+				r->line_len = 0;
 			continue;
 		}
 		c = in[i++];
@@ -57,7 +75,7 @@ size_t data_reader_feed(struct data_reader *r, const unsigned char *in, size_t n
 				continue;
 			}
 			out[o++] = c;
-			r->st = mid(c);
+			r->st = mid(r, c);
 			break;
 		case DS_CR:
 			out[o++] = c;
@@ -66,15 +84,19 @@ size_t data_reader_feed(struct data_reader *r, const unsigned char *in, size_t n
 				r->line_len = 0;
 				continue;
 			}
-			r->st = mid(c);
+			r->st = mid(r, c);
 			break;
 		case DS_DOT:
 			if (c == '\r') {
 				r->st = DS_DOTCR;
 				continue;
 			}
+			if (c == '\n' && r->mode == DATA_UPSTREAM) {
+				r->st = DS_END; /* "." LF */
+				continue;
+			}
 			out[o++] = c;     /* the stuffed dot is dropped */
-			r->st = mid(c);
+			r->st = mid(r, c);
 			break;
 		case DS_DOTCR:
 			if (c == '\n') {
@@ -83,7 +105,7 @@ size_t data_reader_feed(struct data_reader *r, const unsigned char *in, size_t n
 			}
 			out[o++] = '\r';  /* ".\r" then not LF: the CR is content */
 			out[o++] = c;
-			r->st = mid(c);
+			r->st = mid(r, c);
 			count(r, 1);
 			break;
 		case DS_MID:

@@ -10,12 +10,7 @@
 
 int networks_allow(const struct cidr *nets, size_t n, const char *peer)
 {
-	if (n == 0)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (cidr_match(&nets[i], peer))
-			return 1;
-	return 0;
+	return cidr_allowed(nets, n, peer);
 }
 
 enum rcpt_result rcpt_lookup(const struct store *st, const struct config *cfg, const char *peer,
@@ -35,6 +30,12 @@ enum rcpt_result rcpt_lookup(const struct store *st, const struct config *cfg, c
 			return RCPT_UNKNOWN;
 		log_error("event=rcpt-lookup id=%s error=%s", local, log_q(q, sizeof q, strerror(errno)));
 		return RCPT_TEMPFAIL;
+	}
+	/* a proxy mailbox is no journal target: answered as if it did not
+	 * exist, so that proxy ids cannot be found through RCPT */
+	if (mb->proxy) {
+		log_info("event=rcpt-refused reason=proxy-mailbox id=%s", mb->id);
+		return RCPT_UNKNOWN;
 	}
 	if (!networks_allow(mb->networks, mb->n_networks, peer)) {
 		log_warning("event=denied reason=mailbox-networks id=%s", mb->id);

@@ -52,6 +52,20 @@ static const struct reply_def replies[R_COUNT] = {
 	[R_AUTH_MALFORMED] = { 501, "5.5.2", "cannot decode the authentication response" },
 	[R_AUTH_BAD_MECH] = { 504, "5.5.4", "unrecognized authentication mechanism" },
 	[R_AUTH_FAILED] = { 535, "5.7.8", "only remote_user%target_server%mailbox_id log-ins are accepted here" },
+	[R_PROXY_REFUSED] = { 535, "5.7.8", "Authentication credentials invalid" },
+	[R_PROXY_ALREADY_AUTH] = { 503, "5.5.1", "Already authenticated" },
+	[R_PROXY_NOT_RELAYED] = { 500, "5.5.1", "Command unrecognized or not relayed by the recording proxy" },
+	[R_PROXY_CONTROL_CHAR] = { 500, "5.5.2", "Control character in command line" },
+	[R_PROXY_BDAT_SYNTAX] = { 501, "5.5.4", "Syntax: BDAT size [LAST]" },
+	[R_PROXY_NO_BDAT] = { 502, "5.5.1", "BDAT not available" },
+	[R_PROXY_CHUNK_TOO_BIG] = { 552, "5.3.4", "Chunk too big" },
+	[R_PROXY_CLOSING] = { 421, "4.3.0", "Closing connection" },
+	[R_PROXY_LOST] = { 451, "4.4.2", "Connection to the target server lost" },
+	[R_PROXY_LOST_CLOSING] = { 421, "4.4.2", "Connection to the target server lost, closing" },
+	[R_PROXY_TOO_BIG] = { 552, "5.3.4", "Message too big for the gateway mailbox" },
+	[R_PROXY_FULL] = { 452, "4.3.1", "Gateway storage full, message not sent; try again later" },
+	[R_PROXY_NOT_RECORDED] = { 451, "4.3.0", "Gateway could not record the message, not sent; try again later" },
+	[R_PROXY_NO_MEMORY] = { 454, "4.3.0", "Out of memory" },
 };
 
 int reply_code(enum reply r)

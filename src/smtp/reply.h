@@ -49,6 +49,21 @@ enum reply {
 	R_AUTH_MALFORMED,    /* 501 5.5.2 */
 	R_AUTH_BAD_MECH,     /* 504 5.5.4 */
 	R_AUTH_FAILED,       /* 535 5.7.8 */
+	/* the recording proxy's own replies (proxy/smtp.c) */
+	R_PROXY_REFUSED,     /* 535 5.7.8: every refusal before the upstream answered */
+	R_PROXY_ALREADY_AUTH,/* 503 5.5.1 */
+	R_PROXY_NOT_RELAYED, /* 500 5.5.1: a verb the proxy does not relay */
+	R_PROXY_CONTROL_CHAR,/* 500 5.5.2 */
+	R_PROXY_BDAT_SYNTAX, /* 501 5.5.4 */
+	R_PROXY_NO_BDAT,     /* 502 5.5.1: the upstream offers no CHUNKING */
+	R_PROXY_CHUNK_TOO_BIG, /* 552 5.3.4, then the connection closes */
+	R_PROXY_CLOSING,     /* 421 4.3.0 */
+	R_PROXY_LOST,        /* 451 4.4.2: upstream lost, the message was not sent */
+	R_PROXY_LOST_CLOSING,/* 421 4.4.2 */
+	R_PROXY_TOO_BIG,     /* 552 5.3.4: larger than the copy may be */
+	R_PROXY_FULL,        /* 452 4.3.1 */
+	R_PROXY_NOT_RECORDED,/* 451 4.3.0 */
+	R_PROXY_NO_MEMORY,   /* 454 4.3.0 */
 	R_COUNT
 };
 

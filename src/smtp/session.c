@@ -20,7 +20,7 @@
 #include "net/stream.h"
 #include "net/tls.h"
 #include "proxy/handoff.h"
-#include "proxy/smtpauth.h"
+#include "sasl/smtpauth.h"
 #include "smtp/command.h"
 #include "smtp/data.h"
 #include "smtp/rcpt.h"
@@ -127,8 +127,8 @@ static int wait_input(struct session *ss, int timeout_s)
 		done(ss, "write-error");
 		return -1;
 	}
-	if (ss->s.deadline_ms && ss->s.deadline_ms - stream_now_ms() < budget)
-		budget = ss->s.deadline_ms - stream_now_ms();
+	if (stream_time_left(&ss->s) >= 0 && stream_time_left(&ss->s) < budget)
+		budget = stream_time_left(&ss->s);
 	if (budget > 0 && stream_input_ready(&ss->s, (int)budget))
 		return 0;
 	reply(ss, R_TIMEOUT, NULL);
@@ -390,16 +390,6 @@ static void do_rcpt(struct session *ss, const char *args)
 	reply(ss, R_RCPT_OK, NULL);
 }
 
-/* stream_read copied n bytes that turned out to follow the end of data:
- * they are still in the stream's buffer just before rpos, and are the
- * next pipelined commands, so step back over them. */
-static void unread(struct stream *s, size_t n)
-{
-	if (n > s->rpos)
-		abort();
-	s->rpos -= n;
-}
-
 static void do_data(struct session *ss, const char *args)
 {
 	struct data_reader dr;
@@ -423,12 +413,15 @@ static void do_data(struct session *ss, const char *args)
 	stream_set_timeout(&ss->s, ss->cfg->smtp.data_timeout * 1000);
 	data_reader_init(&dr);
 	while (dr.st != DS_END) {
+		const unsigned char *in;
 		ssize_t got;
 		size_t used, outlen;
 
 		if (wait_input(ss, ss->cfg->smtp.data_timeout) < 0)
 			goto out;
-		got = stream_read(&ss->s, ss->in, sizeof ss->in);
+		/* only what belongs to the message is consumed: the rest is
+		 * the next pipelined commands */
+		got = stream_peek(&ss->s, &in);
 		if (got <= 0) {
 			char q[200];
 			log_info("event=disconnect state=data error=%s",
@@ -436,10 +429,9 @@ static void do_data(struct session *ss, const char *args)
 			done(ss, "disconnect-in-data");
 			goto out;
 		}
-		used = data_reader_feed(&dr, ss->in, (size_t)got, ss->out, &outlen);
+		used = data_reader_feed(&dr, in, (size_t)got, ss->out, &outlen);
+		stream_consume(&ss->s, used);
 		tx_write(ss, ss->out, outlen);
-		if (dr.st == DS_END)
-			unread(&ss->s, (size_t)got - used);
 	}
 	if (dr.line_too_long && ss->tx_err == R_OKAY) {
 		ss->tx_err = R_DATA_LINE_TOO_LONG;
@@ -637,7 +629,7 @@ static void do_auth(struct session *ss, const char *args)
 	if (!proxy_login_wanted(a.user)) {
 		log_warning("event=auth_failed reason=not-a-proxy-login");
 		fail(ss, R_AUTH_FAILED);
-	} else if (proxy_smtp_takeover(&ss->s, ss->fe, a.user, a.pass, a.plen) == PROXY_FINISHED) {
+	} else if (proxy_smtp_takeover(&ss->s, ss->fe, ss->c->peer, a.user, a.pass, a.plen) == PROXY_FINISHED) {
 		done(ss, "proxy");
 	} else if (++ss->errors >= ss->cfg->smtp.max_errors) {
 		/* the proxy sent its refusal; this one counts like a bad command */
@@ -742,7 +734,7 @@ static void serve_commands(struct session *ss)
 			return;
 		case LINE_ERROR:
 			log_info("event=read-error error=%s", log_q(line, sizeof line, stream_strerror(&ss->s)));
-			done(ss, ss->s.err == STREAM_TIMEOUT ? "timeout" : "read-error");
+			done(ss, stream_error(&ss->s) == STREAM_TIMEOUT ? "timeout" : "read-error");
 			return;
 		}
 	}

@@ -3,6 +3,7 @@
  *   id = "..."; name = "..."; description = "..."; status = "active";
  *   created = 1700000000L; allowed_networks = [ "192.0.2.0/24" ];  (optional)
  *   escrow_recipient = "age1..." | "none";  dedup_window = 604800L;  (optional)
+ *   proxy = true;  (optional, default false: a journal mailbox)
  */
 #include "config.h"
 
@@ -120,6 +121,9 @@ int store_conf_parse(const char *text, const char *id, struct mailbox *mb)
 		mb->created = (time_t)created;
 	if (conf_networks(&c, mb) < 0 || conf_escrow_dedup(&c, mb) < 0)
 		goto out;
+	if (config_lookup(&c, "proxy") != NULL && config_lookup_bool(&c, "proxy", &mb->proxy) != CONFIG_TRUE)
+		goto out;
+	mb->proxy = mb->proxy != 0;
 	rc = 0;
 out:
 	config_destroy(&c);
@@ -170,7 +174,9 @@ static int format_conf(const struct mailbox *mb, char **out, size_t *outlen)
 	    (s = config_setting_add(root, "status", CONFIG_TYPE_STRING)) == NULL ||
 	    config_setting_set_string(s, mb->suspended ? "suspended" : "active") != CONFIG_TRUE ||
 	    (s = config_setting_add(root, "created", CONFIG_TYPE_INT64)) == NULL ||
-	    config_setting_set_int64(s, (long long)mb->created) != CONFIG_TRUE)
+	    config_setting_set_int64(s, (long long)mb->created) != CONFIG_TRUE ||
+	    (s = config_setting_add(root, "proxy", CONFIG_TYPE_BOOL)) == NULL ||
+	    config_setting_set_bool(s, mb->proxy) != CONFIG_TRUE)
 		goto out;
 	if (mb->escrow[0] && ((s = config_setting_add(root, "escrow_recipient", CONFIG_TYPE_STRING)) == NULL ||
 			      config_setting_set_string(s, mb->escrow) != CONFIG_TRUE))

@@ -35,6 +35,7 @@ struct mailbox {
 	char name[MAILBOX_NAME_MAX + 1];
 	char description[MAILBOX_DESC_MAX + 1];
 	int suspended;
+	int proxy;                      /* a recording-proxy mailbox, not a journal target */
 	time_t created;
 	struct cidr networks[MAILBOX_MAX_NETWORKS];   /* per-mailbox allowed_networks */
 	size_t n_networks;

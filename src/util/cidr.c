@@ -71,3 +71,13 @@ int cidr_match(const struct cidr *c, const char *addr)
 		return prefix_equal(a, c->addr, c->prefix);
 	return 0;
 }
+
+int cidr_allowed(const struct cidr *nets, size_t n, const char *addr)
+{
+	if (n == 0)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (cidr_match(&nets[i], addr))
+			return 1;
+	return 0;
+}

@@ -3,6 +3,7 @@
 #ifndef MSGW_UTIL_CIDR_H
 #define MSGW_UTIL_CIDR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cidr {
@@ -15,5 +16,7 @@ struct cidr {
 int cidr_parse(const char *s, struct cidr *out);
 /* Does the textual address addr (IPv4, IPv6, or IPv4-mapped IPv6) fall in c? */
 int cidr_match(const struct cidr *c, const char *addr);
+/* Is addr in one of the n networks? (n == 0: no restriction.) */
+int cidr_allowed(const struct cidr *nets, size_t n, const char *addr);
 
 #endif

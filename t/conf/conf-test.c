@@ -30,7 +30,7 @@ static void test_defaults(void)
 	is_int(c.smtp.require_tls, 1, "default smtp.require_tls is true");
 	is_int(c.smtp.max_recipients, 100, "default smtp.max_recipients");
 	is_int(c.pop3.login_failure_delay, 2000, "default pop3.login_failure_delay is 2 s");
-	is_int(c.proxy.enabled, 1, "default proxy.enabled is true");
+	is_int(c.proxy.enabled, 0, "default proxy.enabled is false (default-deny)");
 	is_int(c.crypt.scrypt_log_n, 10, "default crypt.scrypt_log_n (generated passwords: 128 bits)");
 	is_int(c.crypt.max_unseals, 0, "default crypt.max_unseals: the number of cores");
 	is_int(c.pop3.login_timeout, 60, "default pop3.login_timeout is 60 s");

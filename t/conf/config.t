@@ -29,4 +29,27 @@ err=$(msgw-proxy smtp --foreground -c "$T/missing.conf" 2>&1 </dev/null); rc=$?
 is "$rc" 78 "msgw-proxy: options after the service name are parsed (as in its synopsis)"
 err=$(msgw-proxy nosuch -c "$T/missing.conf" 2>&1 </dev/null); rc=$?
 is "$rc" 64 "msgw-proxy: an unknown service is a usage error"
+# default-deny: an enabled proxy must name its upstreams
+printf 'domain = "x.example";\nproxy = {\n  enabled = true;\n};\n' > "$T/open.conf"
+printf 'proxy = {\n  enabled = true;\n  allowed_targets = [ ];\n};\n' > "$T/empty.conf"
+printf 'proxy = {\n  allowed_networks = [ "10.0.0.0/8", "nonsense" ];\n};\n' > "$T/pnet.conf"
+printf 'proxy = {\n  enabled = true;\n  allowed_targets = [ "mail.example.org",\n    "relay.example.org:99999" ];\n};\n' > "$T/ptgt.conf"
+for p in msgw-smtp msgw-pop3; do
+	err=$("$p" -c "$T/open.conf" 2>&1 </dev/null); rc=$?
+	is "$rc" 78 "$p: proxy.enabled without allowed_targets exits 78"
+	is "$err" "$p: $T/open.conf:3: proxy.allowed_targets: must list at least one upstream server when proxy.enabled is true" \
+		"$p: the message names file, line (of proxy.enabled) and key"
+done
+err=$(msgw-proxy -c "$T/empty.conf" pop3 2>&1 </dev/null); rc=$?
+is "$rc" 78 "msgw-proxy: an empty proxy.allowed_targets exits 78"
+is "$err" "msgw-proxy: $T/empty.conf:3: proxy.allowed_targets: must list at least one upstream server when proxy.enabled is true" \
+	"msgw-proxy: the message names the line of the empty list"
+err=$(msgw-smtp -c "$T/pnet.conf" 2>&1 </dev/null); rc=$?
+is "$rc" 78 "proxy.allowed_networks: a bad prefix exits 78"
+is "$err" "msgw-smtp: $T/pnet.conf:2: proxy.allowed_networks: \"nonsense\" is not an address or address/prefix" \
+	"proxy.allowed_networks: the message names the entry"
+err=$(msgw-pop3 -c "$T/ptgt.conf" 2>&1 </dev/null); rc=$?
+is "$rc" 78 "proxy.allowed_targets: a bad pattern exits 78"
+is "$err" "msgw-pop3: $T/ptgt.conf:3: proxy.allowed_targets: \"relay.example.org:99999\" is not HOST, HOST:PORT or HOST:* (IPv6 in brackets with a port)" \
+	"proxy.allowed_targets: the message names the entry"
 done_testing

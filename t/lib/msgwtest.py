@@ -42,8 +42,16 @@ class Test:
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.crashed = False
+        self.logs = []   # the servers' logs: their tails are shown on failure
         self._cleanups = []
         atexit.register(self._cleanup)
+        hook = sys.excepthook
+
+        def crashed(*exc):
+            self.crashed = True
+            hook(*exc)
+        sys.excepthook = crashed
 
     def ok(self, cond, name, diag=None):
         self.n += 1
@@ -79,13 +87,27 @@ class Test:
 
     def bail(self, msg):
         print(f"Bail out! {msg}", flush=True)
+        self.crashed = True
         self._cleanup()
         os._exit(255)
 
     def at_exit(self, fn):
         self._cleanups.append(fn)
 
+    def _log_tails(self, lines=25):
+        for path in self.logs:
+            try:
+                with open(path, errors="replace") as f:
+                    tail = f.readlines()[-lines:]
+            except OSError:
+                continue
+            self.diag(f"--- last lines of {os.path.basename(path)} ---")
+            self.diag("".join(tail))
+        self.logs = []
+
     def _cleanup(self):
+        if self.failed or self.crashed:
+            self._log_tails()   # before the directory goes
         while self._cleanups:
             fn = self._cleanups.pop()
             try:
@@ -126,6 +148,8 @@ def start_process(t, argv, logpath, env=None):
     """Start argv in a session of its own, output appended to logpath;
     stopped at exit (SIGTERM, then SIGKILL after 10 s)."""
     log = open(logpath, "ab")
+    if logpath not in t.logs:
+        t.logs.append(logpath)
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                          start_new_session=True)
 

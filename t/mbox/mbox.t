@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 from msgwtest import *  # noqa: E402,F403
 
 EX_USAGE, EX_DATAERR, EX_NOUSER, EX_NOPERM, EX_CONFIG = 64, 65, 67, 77, 78
-KEYS = {"id", "address", "name", "description", "status", "messages", "bytes", "oldest"}
+KEYS = {"id", "address", "name", "description", "status", "proxy", "messages", "bytes", "oldest"}
 
 t = Test()
 if not shutil.which("age"):
@@ -93,6 +93,31 @@ t.ok(rc == 0 and isinstance(lst, list) and len(lst) == 2, "list --json: an array
 t.ok(all(set(o) == KEYS for o in (lst or [])), "list --json: each object has exactly the contract's keys")
 rc, out, err = mbox("list")
 t.ok(rc == 0 and "ID" in out.splitlines()[0] and a.get("id", "?") in out and "Journal B" in out, "list: a table")
+
+t.ok(a.get("proxy") is False and "journal" in next((ln for ln in out.splitlines() if a.get("id", "?") in ln), ""),
+     "a mailbox is a journal mailbox unless created with --proxy (JSON and the KIND column)")
+
+# -- journal and proxy mailboxes -------------------------------------------------
+rc, px, err = mbox_json("create", "Recorder", "--proxy")
+px = px or {}
+t.ok(rc == 0 and px.get("proxy") is True, "create --proxy: JSON proxy true", err)
+with open(os.path.join(env.data_dir, "mailboxes", px.get("id", "x"), "mailbox.conf")) as f:
+    t.like(f.read(), "proxy = true;", "the kind is stored in mailbox.conf")
+rc, out, err = mbox("list")
+t.ok("KIND" in out.splitlines()[0] and any(px.get("id", "?") in ln and " proxy " in ln for ln in out.splitlines()),
+     "list: the KIND column says proxy", out)
+rc, out, err = mbox("edit", px.get("id", ""), "--proxy", "off")
+rc2, s, err = mbox_json("show", px.get("id", ""))
+t.ok(rc == 0 and "journal" in out and s and s.get("proxy") is False, "edit --proxy off: a journal mailbox", out)
+rc, out, err = mbox("edit", px.get("id", ""), "--proxy", "on")
+rc2, s, err = mbox_json("show", px.get("id", ""))
+t.ok(rc == 0 and s and s.get("proxy") is True, "edit --proxy on: a proxy mailbox again")
+rc, out, err = mbox("show", px.get("id", ""))
+t.like(out, "kind:        proxy", "show: the kind")
+rc, out, err = mbox("edit", px.get("id", ""), "--proxy", "maybe")
+t.is_(rc, EX_USAGE, "edit --proxy with neither on nor off: exit 64")
+env.run("msgw-mbox", "edit", px.get("id", ""), "--status", "suspended", check=True)
+env.run("msgw-mbox", "delete", px.get("id", ""), check=True)
 
 rc, s, err = mbox_json("show", a.get("id", ""))
 t.ok(rc == 0 and s and s["name"] == "Journal A" and s["description"] == "M365 journal", "show --json", err)

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pop3/pop3.h"
 #include "t/tap.h"
@@ -102,11 +103,42 @@ static void test_uint(void)
 	ok(pop3_parse_uint("500", 100, &v) == 0 && v == 100, "capped at max");
 }
 
+static int status_of(const char *in)
+{
+	static struct stream s;
+	char line[64];
+	size_t len;
+	int pfd[2], rc;
+
+	if (pipe(pfd) < 0 || write(pfd[1], in, strlen(in)) != (ssize_t)strlen(in))
+		bail("pipe");
+	close(pfd[1]);
+	stream_init(&s, pfd[0], pfd[0], 2000);
+	rc = pop3_status_read(&s, line, sizeof line, &len);
+	close(pfd[0]);
+	return rc;
+}
+
+static void test_client(void)
+{
+	is_int(status_of("+OK ready\r\n"), 1, "status: +OK");
+	is_int(status_of("+OK\n"), 1, "status: bare +OK with LF");
+	is_int(status_of("-ERR no\r\n"), 0, "status: -ERR");
+	is_int(status_of("+OKAY\r\n"), -1, "status: +OKAY is garbled");
+	is_int(status_of("* BYE\r\n"), -1, "status: anything else is garbled");
+	is_int(status_of("+OK no end"), -1, "status: EOF before the line end");
+	ok(pop3_multiline("CAPA") && pop3_multiline("top 1 0") && pop3_multiline("LIST") &&
+	       pop3_multiline("uidl  ") && !pop3_multiline("LIST 1") && !pop3_multiline("UIDL 2") &&
+	       !pop3_multiline("STAT") && !pop3_multiline("TOPX"),
+	   "multi-line answers: CAPA, TOP, LIST and UIDL without an argument");
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_stuffing();
 	test_base64();
 	test_uint();
+	test_client();
 	return done_testing();
 }

@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("MSGW_SRCDIR", "."), "t", "proxy"))
 from msgwtest import Test  # noqa: E402
-from peers import PASSWORD, USER, Peers, have_peers  # noqa: E402
+from peers import PASSWORD, PROXY_ON, USER, Peers, have_peers  # noqa: E402
 
 MSGS, ROUNDS, SIZE = 8, 5, 1 << 20
 
@@ -23,7 +23,7 @@ if have_peers():
     print("# skipped: " + ", ".join(have_peers()))
     sys.exit(0)
 env = t.env(log_level="warning")
-env.write_config({**env.settings, "proxy.ca_file": env.ca})
+env.write_config({**env.settings, **PROXY_ON, "proxy.ca_file": env.ca})
 peers = Peers(t, env.ca, env.cert, env.key)
 peers.start_dovecot()
 peers.start_postfix()
@@ -40,7 +40,8 @@ msg = (b"From: bench@client.test\r\nTo: bob@dest.test\r\nSubject: bench\r\n\r\n"
 
 
 def mailbox():
-    return json.loads(env.run("msgw-mbox", "create", "bench", "--json", check=True).stdout)["id"]
+    return json.loads(env.run("msgw-mbox", "create", "bench", "--proxy", "--json",
+                              check=True).stdout)["id"]
 
 
 class Client:

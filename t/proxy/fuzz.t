@@ -8,6 +8,7 @@ printf '\000alice@example.com%%mail.example.com:587%%abcdefghijklmnop' >"$T/seed
 printf '\000u%%[2001:db8::1]:995%%ABCDEFGHIJKLMNOP' >"$T/seeds/login6"
 printf '\001AHUlaCVtAHBhIHNz' >"$T/seeds/plain"
 printf '\002Subject: x\r\n\r\n..dot\n.\rx\r\n.\r\nQUIT\r\n' >"$T/seeds/dot"
+printf '\003Subject: x\r\n\r\n.a\n.\nMAIL FROM:<x>\r\n..\r\n.\r\nQUIT\r\n' >"$T/seeds/data"
 fuzz_run fuzz-proxy "$MSGW_BUILDDIR/t/proxy/fuzz-proxy" "$T/seeds" \
 	-runs=200000 -max_len=4096 -max_total_time=30
 done_testing

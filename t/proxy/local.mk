@@ -3,9 +3,9 @@
 # bench.sh (make bench) compares the proxy with direct sessions.
 check_PROGRAMS += t/proxy/proxy-test
 t_proxy_proxy_test_LDADD = $(TAP_LIBS)
-TESTS += t/proxy/proxy-test t/proxy/smtp.t t/proxy/pop3.t
+TESTS += t/proxy/proxy-test t/proxy/smtp.t t/proxy/pop3.t t/proxy/trust.t t/proxy/pop3-copy.t
 FUZZ_TESTS += t/proxy/fuzz.t
-EXTRA_DIST += t/proxy/smtp.t t/proxy/pop3.t t/proxy/fuzz.t t/proxy/peers.py \
+EXTRA_DIST += t/proxy/smtp.t t/proxy/pop3.t t/proxy/trust.t t/proxy/pop3-copy.t t/proxy/fuzz.t t/proxy/peers.py \
 	t/proxy/bench.sh t/proxy/bench.py
 MSGW_BENCH += t/proxy/bench.sh
 

@@ -218,16 +218,48 @@ def stored_messages(data_dir, mbid):
     return out
 
 
-class FakeUpstream:
-    """A small SMTP or POP3 server in a thread that records every byte it
-    receives (after TLS, if it gets that far): the proof of what the proxy
-    did or did not send. tls: None (offers no STARTTLS/STLS) or an
-    ssl.SSLContext it offers with STARTTLS/STLS."""
+# The proxy is off by default and, when on, must list its upstreams: the
+# tests' upstreams are on loopback, so they are listed literally.
+PROXY_ON = {"proxy.enabled": True,
+            "proxy.allowed_targets": ["127.0.0.1:*", "[::1]:*", "localhost:*"]}
 
-    def __init__(self, t, proto, tls=None, host="127.0.0.1"):
+
+class SmtpClient:
+    """A raw SMTP client on a connected socket: send bytes, read replies
+    (multi-line joined by newlines; "EOF" appended when the server hung up)."""
+
+    def __init__(self, sock):
+        self.s, self.buf = sock, b""
+        self.reply()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def reply(self):
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                d = self.s.recv(65536)
+                if not d:
+                    return "\n".join(lines + ["EOF"])
+                self.buf += d
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode(errors="replace"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return "\n".join(lines)
+
+    def cmd(self, c):
+        self.send(c if isinstance(c, bytes) else c.encode() + b"\r\n")
+        return self.reply()
+
+
+class ThreadServer:
+    """A loopback server in a thread, one connection at a time, each
+    handled by self._session(sock); stopped at exit."""
+
+    def __init__(self, t, host="127.0.0.1"):
         import socket
         import threading
-        self.proto, self.tls = proto, tls
         self.received = b""
         self.connections = 0
         self.handshake_error = None
@@ -262,23 +294,37 @@ class FakeUpstream:
             finally:
                 c.close()
 
-    def _lines(self, c):
+    def _lines(self, c, record=True):
+        """Lines from c without CR LF; what arrives is kept in received."""
         buf = b""
         while True:
             while b"\n" not in buf:
-                d = c.recv(4096)
+                d = c.recv(65536)
                 if not d:
                     return
-                self.received += d
+                if record:
+                    self.received += d
                 buf += d
             line, buf = buf.split(b"\n", 1)
-            yield c, line.strip()
+            yield line.rstrip(b"\r")
+
+
+class FakeUpstream(ThreadServer):
+    """A small SMTP or POP3 server in a thread that records every byte it
+    receives (after TLS, if it gets that far): the proof of what the proxy
+    did or did not send. tls: None (offers no STARTTLS/STLS) or an
+    ssl.SSLContext it offers with STARTTLS/STLS."""
+
+    def __init__(self, t, proto, tls=None, host="127.0.0.1"):
+        self.proto, self.tls = proto, tls
+        super().__init__(t, host)
+
 
     def _session(self, c):
         smtp = self.proto == "smtp"
         c.sendall(b"220 fake ESMTP\r\n" if smtp else b"+OK fake POP3\r\n")
         it = self._lines(c)
-        for _, line in it:
+        for line in it:
             verb = line.split(b" ")[0].upper()
             if smtp and verb in (b"EHLO", b"HELO"):
                 c.sendall(b"250-fake\r\n" + (b"250-STARTTLS\r\n" if self.tls else b"") +
@@ -287,7 +333,7 @@ class FakeUpstream:
                 c.sendall(b"220 go ahead\r\n" if smtp else b"+OK go ahead\r\n")
                 c = self.tls.wrap_socket(c, server_side=True)
                 it = self._lines(c)
-                for _, l2 in it:   # after TLS: record, answer, never accept
+                for l2 in it:   # after TLS: record, answer, never accept
                     v2 = l2.split(b" ")[0].upper()
                     if v2 == b"QUIT":
                         c.sendall(b"221 bye\r\n" if smtp else b"+OK bye\r\n")
@@ -352,3 +398,78 @@ def can_mount_tmpfs():
         return False
     finally:
         os.rmdir(d)
+
+
+class EvilUpstream(ThreadServer):
+    """An attacker's own mail server, in a thread: STARTTLS/STLS with the
+    given ssl.SSLContext, then it accepts every credential, every command
+    and every message (POP3: serves one forged message). It records every
+    byte it receives after TLS: what the proxy let through. odd_354: an
+    SMTP verb it answers with 354, as a hostile or broken upstream might."""
+
+    FORGED = (b"From: ceo@victim.test\r\nTo: archive@victim.test\r\nSubject: forged\r\n"
+              b"Message-ID: <forged@attacker.test>\r\n\r\nPlanted by the attacker.\r\n")
+
+    def __init__(self, t, proto, tls, odd_354=None, message=None):
+        self.proto, self.tls, self.odd_354 = proto, tls, odd_354
+        self.message = message or self.FORGED   # CRLF lines, no line starting with "."
+        super().__init__(t)
+
+    def _session(self, c):
+        smtp = self.proto == "smtp"
+        c.sendall(b"220 evil ESMTP\r\n" if smtp else b"+OK evil POP3\r\n")
+        for line in self._lines(c, False):
+            verb = line.split(b" ")[0].upper()
+            if verb in (b"STARTTLS", b"STLS"):
+                c.sendall(b"220 go\r\n" if smtp else b"+OK go\r\n")
+                c = self.tls.wrap_socket(c, server_side=True)
+                return (self._smtp if smtp else self._pop3)(c)
+            c.sendall(b"250-evil\r\n250 STARTTLS\r\n" if smtp else b"-ERR no\r\n")
+
+    def _smtp(self, c):
+        data = False
+        for line in self._lines(c, True):
+            verb = line.split(b" ")[0].upper()
+            if data:
+                if line == b".":
+                    data = False
+                    c.sendall(b"250 2.0.0 queued\r\n")
+                continue
+            if self.odd_354 and verb == self.odd_354:
+                c.sendall(b"354 go ahead\r\n")
+                data = True
+            elif verb == b"EHLO":
+                c.sendall(b"250-evil\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+            elif verb == b"AUTH":
+                c.sendall(b"235 2.7.0 welcome\r\n")
+            elif verb == b"DATA":
+                c.sendall(b"354 go ahead\r\n")
+                data = True
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def _pop3(self, c):
+        m = self.message
+        for line in self._lines(c, True):
+            verb = line.split(b" ")[0].upper()
+            if verb == b"TOP" and line.endswith(b" 0"):   # the header only
+                c.sendall(b"+OK\r\n" + m[:m.index(b"\r\n\r\n") + 4] + b".\r\n")
+            elif verb in (b"RETR", b"TOP"):
+                c.sendall(b"+OK\r\n")
+                for i in range(0, len(m), 1 << 20):
+                    c.sendall(m[i:i + (1 << 20)])
+                c.sendall(b".\r\n")
+            elif verb == b"UIDL":
+                c.sendall(b"+OK 1 forged-1\r\n" if b" " in line else b"+OK\r\n1 forged-1\r\n.\r\n")
+            elif verb == b"LIST":
+                c.sendall(b"+OK 1 %d\r\n" % len(m) if b" " in line else b"+OK\r\n1 %d\r\n.\r\n" % len(m))
+            elif verb == b"STAT":
+                c.sendall(b"+OK 1 %d\r\n" % len(m))
+            elif verb == b"QUIT":
+                c.sendall(b"+OK bye\r\n")
+                return
+            else:
+                c.sendall(b"+OK\r\n")

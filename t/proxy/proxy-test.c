@@ -3,11 +3,13 @@
  * read as well as all at once) and the seen-UIDL index. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -62,22 +64,101 @@ static void test_login(void)
 	   "implicit TLS upstream: on 465/995, or when the client came on implicit TLS");
 }
 
+static enum proxy_match smtp_match(const struct strlist *l, const char *host, const char *port)
+{
+	return proxy_target_match(l, host, port, proxy_smtp.std_ports);
+}
+
 static void test_allowed(void)
 {
-	char *v[] = {"*.example.com", "mail.example.org", "192.0.2.7"};
-	struct strlist none = {NULL, 0}, l = {v, 3};
+	char *v[] = {"*.example.com", "mail.example.org", "192.0.2.7", "relay.test:2525",
+	             "any.test:*", "[2001:db8::1]:*", "10.1.2.3"};
+	struct strlist none = {NULL, 0}, l = {v, 7};
 
-	ok(proxy_target_allowed(&none, "anything.test"), "empty list allows all");
-	ok(proxy_target_allowed(&l, "smtp.example.com") &&
-	       proxy_target_allowed(&l, "a.b.EXAMPLE.com"),
-	   "*.example.com matches names below it, any case");
-	ok(!proxy_target_allowed(&l, "example.com"), "*.example.com does not match the apex");
-	ok(!proxy_target_allowed(&l, "evilexample.com"), "no match across a label boundary");
-	ok(proxy_target_allowed(&l, "Mail.Example.Org") &&
-	       !proxy_target_allowed(&l, "x.mail.example.org"),
-	   "exact names match exactly");
-	ok(proxy_target_allowed(&l, "192.0.2.7") && !proxy_target_allowed(&l, "192.0.2.70"),
-	   "addresses");
+	ok(smtp_match(&none, "anything.test", "25") == MATCH_NONE, "empty list allows nothing");
+	ok(smtp_match(&l, "smtp.example.com", "587") == MATCH_WILDCARD &&
+	       smtp_match(&l, "a.b.EXAMPLE.com", "25") == MATCH_WILDCARD,
+	   "*.example.com matches names below it, any case, as a wildcard");
+	ok(!smtp_match(&l, "example.com", "25"), "*.example.com does not match the apex");
+	ok(!smtp_match(&l, "evilexample.com", "25"), "no match across a label boundary");
+	ok(smtp_match(&l, "Mail.Example.Org", "465") == MATCH_LITERAL &&
+	       !smtp_match(&l, "x.mail.example.org", "465"),
+	   "exact names match exactly, literally");
+	ok(smtp_match(&l, "192.0.2.7", "25") && !smtp_match(&l, "192.0.2.70", "25"), "addresses");
+	ok(!smtp_match(&l, "smtp.example.com", "22") && !smtp_match(&l, "mail.example.org", "110") &&
+	       !smtp_match(&l, "192.0.2.7", "8080"),
+	   "a pattern without a port admits only the standard ports");
+	ok(smtp_match(&l, "relay.test", "2525") && !smtp_match(&l, "relay.test", "25") &&
+	       !smtp_match(&l, "relay.test", "2526"),
+	   "host:port admits that port only");
+	ok(smtp_match(&l, "any.test", "22") && smtp_match(&l, "2001:db8::1", "9999"),
+	   "host:* and [v6]:* admit any port");
+	ok(proxy_target_match(&l, "mail.example.org", "995", proxy_pop3.std_ports) &&
+	       !proxy_target_match(&l, "mail.example.org", "587", proxy_pop3.std_ports),
+	   "the standard ports are the protocol's");
+	ok(proxy_pattern_valid("host:25") && proxy_pattern_valid("[::1]:*") && !proxy_pattern_valid("h:0") &&
+	       !proxy_pattern_valid("a b") && !proxy_pattern_valid("x.*.com") &&
+	       !proxy_pattern_valid("host:") && !proxy_pattern_valid("[::1") &&
+	       !proxy_pattern_valid("host:2x"),
+	   "pattern syntax");
+}
+
+static int special(const char *addr)
+{
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+
+	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1)
+		return proxy_addr_special((struct sockaddr *)&s4);
+	if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1)
+		return proxy_addr_special((struct sockaddr *)&s6);
+	bail("bad test address %s", addr);
+}
+
+static int listed(const struct strlist *l, const char *addr, const char *port)
+{
+	struct sockaddr_in s4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+
+	if (inet_pton(AF_INET, addr, &s4.sin_addr) == 1)
+		return proxy_addr_listed(l, (struct sockaddr *)&s4, port, proxy_smtp.std_ports);
+	if (inet_pton(AF_INET6, addr, &s6.sin6_addr) == 1)
+		return proxy_addr_listed(l, (struct sockaddr *)&s6, port, proxy_smtp.std_ports);
+	bail("bad test address %s", addr);
+}
+
+static void test_special(void)
+{
+	const char *bad[] = {"127.0.0.1", "127.255.0.9", "10.0.0.1", "172.16.0.1", "172.31.255.1",
+	                     "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+	                     "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12::1",
+	                     "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+	                     "fec0::1"};
+	const char *good[] = {"192.0.2.7", "198.51.100.1", "8.8.8.8", "172.32.0.1", "100.128.0.1",
+	                      "2001:db8::1", "2a00:1450::1", "::ffff:8.8.8.8"};
+	char *v[] = {"127.0.0.1:*", "[::1]:2525", "10.0.0.1"};
+	struct strlist l = {v, 3};
+	size_t i;
+	int all = 1;
+
+	for (i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (!special(bad[i])) {
+			diag("not special: %s", bad[i]);
+			all = 0;
+		}
+	ok(all, "loopback, private, CGNAT, link-local, ULA, multicast, unspecified, mapped: special");
+	for (all = 1, i = 0; i < sizeof good / sizeof *good; i++)
+		if (special(good[i])) {
+			diag("special: %s", good[i]);
+			all = 0;
+		}
+	ok(all, "public addresses are not special");
+	ok(listed(&l, "127.0.0.1", "2525") && listed(&l, "::ffff:127.0.0.1", "25"),
+	   "an address listed literally (any port with :*)");
+	ok(listed(&l, "::1", "2525") && !listed(&l, "::1", "25"), "[v6]:port: that port only");
+	ok(listed(&l, "10.0.0.1", "587") && !listed(&l, "10.0.0.1", "2525"),
+	   "an address without a port: standard ports only");
+	ok(!listed(&l, "127.0.0.2", "25") && !listed(&l, "10.0.0.2", "25"), "other addresses not");
 }
 
 static void test_target_ca(void)
@@ -131,13 +212,13 @@ static int sink_buf(void *ctx, const void *p, size_t n)
 
 /* Relay input through a pipe, written all at once or one byte per write
  * (a child paces the bytes so the reader sees tiny reads). */
-static void relay_case(const char *name, const char *in, size_t inlen, int hold, const char *fwd,
-                       const char *tee, const char *rest)
+static void relay_case(const char *name, const char *in, size_t inlen, enum data_mode mode,
+                       const char *fwd, const char *tee, const char *rest)
 {
 	for (int bytewise = 0; bytewise < 2; bytewise++) {
 		struct stream *s = malloc(sizeof *s);
 		struct buf f, c;
-		struct dot_result r;
+		struct body_result r;
 		int pfd[2];
 		pid_t pid;
 		char line[256];
@@ -162,7 +243,7 @@ static void relay_case(const char *name, const char *in, size_t inlen, int hold,
 		stream_init(s, pfd[0], pfd[0], 5000);
 		buf_init(&f, 0);
 		buf_init(&c, 0);
-		dot_relay(s, sink_buf, &f, sink_buf, &c, hold, &r);
+		body_relay(s, mode, sink_buf, &f, sink_buf, &c, &r);
 		ok(!r.in_err && !r.fwd_err && !r.tee_err, "%s%s: relayed", name,
 		   bytewise ? " (bytewise)" : "");
 		is_mem(f.data, f.len, fwd, strlen(fwd), "%s%s: forwarded bytes", name,
@@ -191,22 +272,28 @@ static void test_dot(void)
 	static const char d[] = "lf\n.\n";
 	static const char e[] = "a\r\n.\r\nQUIT\r\n";
 	static const char f[] = ".\r\n";
+	static const char g[] = "x\n.\nMAIL FROM:<a>\r\n..y\r\n.\r\n";
 
-	relay_case("plain", a, sizeof a - 1, 0, a, "Subject: x\r\n\r\nbody\r\n", NULL);
-	relay_case("stuffed dot", b, sizeof b - 1, 0, b, ".dot\r\n", NULL);
-	relay_case("dot CR not the end", c, sizeof c - 1, 0, c, "\rx\r\nx\r\n", NULL);
-	relay_case("bare LF", d, sizeof d - 1, 0, d, "lf\n", NULL);
-	relay_case("pipelined after the end", e, sizeof e - 1, 0, "a\r\n.\r\n", "a\r\n",
+	/* forwarded: the content stuffed again, without the final dot */
+	relay_case("plain", a, sizeof a - 1, DATA_UPSTREAM, "Subject: x\r\n\r\nbody\r\n",
+	           "Subject: x\r\n\r\nbody\r\n", NULL);
+	relay_case("stuffed dot", b, sizeof b - 1, DATA_UPSTREAM, "..dot\r\n", ".dot\r\n", NULL);
+	relay_case("dot CR not the end", c, sizeof c - 1, DATA_UPSTREAM, "\rx\r\nx\r\n",
+	           "\rx\r\nx\r\n", NULL);
+	relay_case("upstream: a bare LF ends a line", d, sizeof d - 1, DATA_UPSTREAM, "lf\n", "lf\n",
+	           NULL);
+	relay_case("pipelined after the end", e, sizeof e - 1, DATA_STRICT, "a\r\n", "a\r\n",
 	           "QUIT\r\n");
-	relay_case("held terminator", e, sizeof e - 1, 1, "a\r\n", "a\r\n", "QUIT\r\n");
-	relay_case("empty", f, sizeof f - 1, 0, f, "", NULL);
+	relay_case("empty", f, sizeof f - 1, DATA_STRICT, "", "", NULL);
+	relay_case("strict: a bare-LF dot is content, re-stuffed", g, sizeof g - 1, DATA_STRICT,
+	           "x\n..\nMAIL FROM:<a>\r\n..y\r\n", "x\n.\nMAIL FROM:<a>\r\n.y\r\n", NULL);
 }
 
 static void test_dot_eof(void)
 {
 	struct stream *s = malloc(sizeof *s);
 	struct buf f;
-	struct dot_result r;
+	struct body_result r;
 	int pfd[2];
 
 	if (s == NULL || pipe(pfd) < 0)
@@ -216,7 +303,7 @@ static void test_dot_eof(void)
 	close(pfd[1]);
 	stream_init(s, pfd[0], pfd[0], 5000);
 	buf_init(&f, 0);
-	dot_relay(s, sink_buf, &f, NULL, NULL, 0, &r);
+	body_relay(s, DATA_UPSTREAM, sink_buf, &f, NULL, NULL, &r);
 	ok(r.in_err, "EOF before the terminator is an input error");
 	buf_free(&f);
 	close(pfd[0]);
@@ -227,34 +314,53 @@ static void test_seen(void)
 {
 	const char *dir = t_tmpdir();
 	char k1[SEEN_KEY_LEN + 1], k2[SEEN_KEY_LEN + 1], k3[SEEN_KEY_LEN + 1], path[512];
-	char rec[SEEN_KEY_LEN + 2];
+	char other[512], rec[SEEN_KEY_LEN + 2], line[SEEN_KEY_LEN + 2];
 	struct stat st;
-	FILE *fp;
+	FILE *fp, *in;
 
 	seen_key("alice%mail.example.com", "UID1", k1);
 	seen_key("bob%mail.example.com", "UID1", k2);
 	seen_key("alice%mail.example.com", "UID1", k3);
 	ok(strcmp(k1, k3) == 0 && strcmp(k1, k2) != 0,
-	   "key: same account+UIDL same key, other account other key");
+	   "digest: same account+UIDL same digest, other account other digest");
 	seen_key("alice%mail.example.co", "mUID1", k3);
-	ok(strcmp(k1, k3) != 0, "key: account and UIDL are not simply concatenated");
+	ok(strcmp(k1, k3) != 0, "digest: account and UIDL are not simply concatenated");
 	is_int(seen_file_has(dir, k1), 0, "no index yet: not seen");
 	ok(seen_file_add(dir, k1) == 0, "add");
 	is_int(seen_file_has(dir, k1), 1, "seen after add");
-	is_int(seen_file_has(dir, k2), 0, "other key not seen");
+	is_int(seen_file_has(dir, k2), 0, "other digest not seen");
+	snprintf(path, sizeof path, "%s/proxy-seen.key", dir);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 32,
+	   "the secret: 32 bytes, mode 0600");
+
+	/* Planted records: the bare digest, and the record another mailbox
+	 * (another secret) keeps for the same message. Neither matches. */
+	snprintf(other, sizeof other, "%s/other", dir);
+	if (mkdir(other, 0700) < 0)
+		bail("mkdir %s: %s", other, strerror(errno));
+	ok(seen_file_add(other, k2) == 0 && seen_file_has(other, k2) == 1, "another mailbox records k2");
+	snprintf(path, sizeof path, "%s/proxy-seen", other);
+	if ((in = fopen(path, "r")) == NULL || fgets(line, sizeof line, in) == NULL)
+		bail("%s: %s", path, strerror(errno));
+	fclose(in);
+	snprintf(path, sizeof path, "%s/proxy-seen", dir);
+	if ((fp = fopen(path, "a")) == NULL)
+		bail("%s: %s", path, strerror(errno));
+	fprintf(fp, "%s%s\n", line, k2);
+	fclose(fp);
+	is_int(seen_file_has(dir, k2), 0,
+	       "planted records (the digest, another secret's record) suppress no copy");
 
 	/* a full index: the next add keeps the newest half */
-	snprintf(path, sizeof path, "%s/proxy-seen", dir);
-	fp = fopen(path, "w");
-	if (fp == NULL)
-		bail("%s: %s", path, strerror(errno));
+	if (unlink(path) < 0)
+		bail("unlink %s: %s", path, strerror(errno));
 	for (int i = 0; i < SEEN_MAX_RECORDS; i++) {
 		char u[32];
 		snprintf(u, sizeof u, "U%d", i);
 		seen_key("acct", u, rec);
-		fprintf(fp, "%s\n", rec);
+		if (seen_file_add(dir, rec) < 0)
+			bail("seen_file_add %d: %s", i, strerror(errno));
 	}
-	fclose(fp);
 	ok(seen_file_add(dir, k2) == 0, "add to a full index");
 	ok(stat(path, &st) == 0 &&
 	       st.st_size == (off_t)(SEEN_MAX_RECORDS / 2 + 1) * (SEEN_KEY_LEN + 1),
@@ -283,9 +389,10 @@ static void handoff_case(int enabled, int pop3, const char *want, const char *na
 		bail("set-up: %s", strerror(errno));
 	fe.app.cfg.proxy.enabled = enabled;
 	stream_init(s, sv[0], sv[0], 2000);
-	rc = pop3 ? proxy_pop3_takeover(s, &fe, "u%127.0.0.1%abcdefghijklmnop", "pw", 2,
-	                                PROXY_POP3_USER_PASS)
-	          : proxy_smtp_takeover(s, &fe, "u%127.0.0.1%abcdefghijklmnop", "pw", 2);
+	fe.app.cfg.pop3.login_failure_delay = 0;
+	rc = pop3 ? proxy_pop3_takeover(s, &fe, "192.0.2.1", "u%127.0.0.1%abcdefghijklmnop", "pw",
+	                                2, PROXY_POP3_USER_PASS)
+	          : proxy_smtp_takeover(s, &fe, "192.0.2.1", "u%127.0.0.1%abcdefghijklmnop", "pw", 2);
 	(void)stream_flush(s);
 	n = read(sv[1], got, sizeof got - 1);
 	got[n > 0 ? n : 0] = '\0';
@@ -299,9 +406,9 @@ static void handoff_case(int enabled, int pop3, const char *want, const char *na
 
 static void test_handoff(void)
 {
-	handoff_case(0, 0, "454 4.7.0", "SMTP hand-off with the proxy disabled");
+	handoff_case(0, 0, "535 5.7.8", "SMTP hand-off with the proxy disabled");
 	handoff_case(1, 0, "530 5.7.0", "SMTP hand-off of a client not on TLS");
-	handoff_case(0, 1, "-ERR [SYS/PERM]", "POP3 hand-off with the proxy disabled");
+	handoff_case(0, 1, "-ERR [AUTH] Authentication failed", "POP3 hand-off with the proxy disabled");
 	handoff_case(1, 1, "-ERR [PRIVACY]", "POP3 hand-off of a client not on TLS");
 }
 
@@ -310,6 +417,7 @@ int main(void)
 	plan_lazy();
 	test_login();
 	test_allowed();
+	test_special();
 	test_target_ca();
 	test_sasl();
 	test_dot();

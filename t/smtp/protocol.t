@@ -12,7 +12,8 @@ from msgwtest import Test  # noqa: E402
 from smtptest import sanitizer_clean, wait_log, Mailbox, Raw, strip_trace  # noqa: E402
 
 t = Test()
-env = t.env(smtp__require_tls=False, smtp__max_recipients=3, smtp__max_errors=8,
+env = t.env(smtp__require_tls=False, proxy__enabled=True, proxy__allowed_targets=["mail.example.org"],
+            smtp__max_recipients=3, smtp__max_errors=8,
             smtp__max_message_size=20000, smtp__command_timeout=3, smtp__data_timeout=3)
 mb = Mailbox(env, "protocol")
 other = Mailbox(env, "suspended one")

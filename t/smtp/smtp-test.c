@@ -5,7 +5,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "smtp/client.h"
 #include "smtp/command.h"
 #include "smtp/data.h"
 #include "smtp/received.h"
@@ -240,6 +242,39 @@ static void test_replies(void)
 		ok(reply_code((enum reply)r) >= 200 && reply_code((enum reply)r) < 600, "reply %d defined", r);
 }
 
+/* A server's replies as the proxy reads them from its upstream. */
+static void client_case(const char *in, int want_rc, int want_code, const char *name,
+                        struct smtp_caps *caps)
+{
+	static struct smtp_reply r;
+	static struct stream s;
+	int pfd[2], rc;
+
+	if (pipe(pfd) < 0 || write(pfd[1], in, strlen(in)) != (ssize_t)strlen(in))
+		bail("pipe");
+	close(pfd[1]);
+	stream_init(&s, pfd[0], pfd[0], 2000);
+	rc = smtp_reply_read(&s, &r);
+	ok(rc == want_rc && (rc < 0 || r.code == want_code), "reply: %s", name);
+	if (caps && rc == 0)
+		smtp_caps_parse(&r, caps);
+	close(pfd[0]);
+}
+
+static void test_client(void)
+{
+	struct smtp_caps c;
+
+	client_case("250-mx.test\r\n250-CHUNKING\r\n250-STARTTLS\r\n250 AUTH LOGIN PLAIN\r\n", 0,
+	            250, "a multi-line EHLO reply", &c);
+	ok(c.chunking && c.starttls && c.auth_plain && c.auth_login, "EHLO capabilities");
+	client_case("250-mx.test\r\n250 AUTH=CRAM-MD5\r\n", 0, 250, "AUTH= without PLAIN", &c);
+	ok(!c.chunking && !c.starttls && !c.auth_plain && !c.auth_login, "no capabilities claimed");
+	client_case("250-a\r\n251 b\r\n", -1, 0, "codes differ between lines", NULL);
+	client_case("25x ok\r\n", -1, 0, "not a code", NULL);
+	client_case("250-a\r\n", -1, 0, "ends before the last line", NULL);
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -251,5 +286,6 @@ int main(void)
 	test_data();
 	test_trace();
 	test_replies();
+	test_client();
 	return done_testing();
 }

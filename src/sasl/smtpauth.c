@@ -3,8 +3,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proxy/proxy.h"
-#include "proxy/smtpauth.h"
+#include "crypt/b64.h"
+#include "sasl/sasl.h"
+#include "sasl/smtpauth.h"
 #include "util/wipe.h"
 
 /* One base64 response line into a->dec. */
@@ -88,5 +89,5 @@ void smtpauth_wipe(struct smtpauth *a, struct stream *s)
 	wipe(a->dec, sizeof a->dec);
 	a->user = a->pass = NULL;
 	a->plen = 0;
-	wipe(s->rbuf, s->rpos);
+	stream_wipe_consumed(s);
 }

@@ -2,8 +2,8 @@
  * RFC 4616; LOGIN as deployed): the 334 prompts are sent here, the final
  * reply is the caller's. Shared by msgw-smtp and msgw-proxy's front end,
  * so both read credentials the same way and wipe them the same way. */
-#ifndef MSGW_PROXY_SMTPAUTH_H
-#define MSGW_PROXY_SMTPAUTH_H
+#ifndef MSGW_SASL_SMTPAUTH_H
+#define MSGW_SASL_SMTPAUTH_H
 
 #include <stddef.h>
 
