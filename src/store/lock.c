@@ -78,6 +78,27 @@ int store_lock_proc_start(long pid, unsigned long long *start)
 	return 0;
 }
 
+/* A zombie holds nothing: under privilege separation the lock's holder is
+ * the store helper, whose parent (the parser) reaps it only when the
+ * session ends. 1 zombie, 0 running or unknown. */
+static int proc_zombie(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = fd_read_full(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');   /* "pid (comm) state ..." */
+	return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
 void store_lock_opts_from(struct store_lock_opts *o, const struct config *cfg)
 {
 	o->lease = cfg->pop3.lock_lease;
@@ -128,7 +149,7 @@ static enum store_lock_state lock_judge(const struct store_lock_info *info)
 	store_lock_host(me, sizeof me);
 	if (strcmp(info->host, me) != 0)
 		return STORE_LOCK_LIVE;
-	if (kill((pid_t)info->pid, 0) < 0 && errno == ESRCH)
+	if ((kill((pid_t)info->pid, 0) < 0 && errno == ESRCH) || proc_zombie(info->pid))
 		return STORE_LOCK_DEAD;
 	/* start 0: the holder had no /proc to read it from. */
 	if (info->start != 0 && store_lock_proc_start(info->pid, &start) == 0 && start != info->start)

@@ -137,6 +137,30 @@ static void test_this_host(void)
 	is_int(state_now(), STORE_LOCK_DEAD, "dead pid: judged dead");
 	is_int(try_take(&quick), 0, "dead pid: this host breaks it at once");
 
+	/* A zombie (dead, not yet reaped: a killed store helper whose parser
+	 * is still in its session) is dead too, whatever its start time. */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	for (int i = 0; i < 500 && store_lock_proc_start((long)child, &start) == 0; i++) {
+		char st[64], buf[256];
+		FILE *f;
+		snprintf(st, sizeof st, "/proc/%ld/stat", (long)child);
+		if ((f = fopen(st, "r")) != NULL && fgets(buf, sizeof buf, f) && strstr(buf, ") Z")) {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	store_lock_proc_start((long)child, &start);
+	lock_text(text, sizeof text, host, child, start, 600);
+	plant(text, 0);
+	is_int(state_now(), STORE_LOCK_DEAD, "zombie holder: judged dead");
+	is_int(try_take(&quick), 0, "zombie holder: this host breaks it at once");
+	waitpid(child, &status, 0);
+
 	store_lock_proc_start((long)getppid(), &start);
 	lock_text(text, sizeof text, host, (long)getppid(), start + 1, 600);
 	plant(text, 0);
