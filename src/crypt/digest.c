@@ -40,7 +40,7 @@ void crypt_sha256_free(struct crypt_sha256 *h)
 	free(h);
 }
 
-void crypt_hmac_sha256(const uint8_t *key, size_t klen, const void *msg, size_t mlen,
+void crypt_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
 		       uint8_t out[CRYPT_SHA256_SIZE])
 {
 	struct hmac_sha256_ctx ctx;

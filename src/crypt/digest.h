@@ -18,7 +18,7 @@ void crypt_sha256_final(struct crypt_sha256 *h, uint8_t out[CRYPT_SHA256_SIZE]);
 /* Frees h without a digest (NULL is fine). */
 void crypt_sha256_free(struct crypt_sha256 *h);
 
-void crypt_hmac_sha256(const uint8_t *key, size_t klen, const void *msg, size_t mlen,
+void crypt_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
 		       uint8_t out[CRYPT_SHA256_SIZE]);
 
 #endif

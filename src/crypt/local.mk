@@ -6,7 +6,6 @@ src_libmsgw_a_SOURCES += \
 	src/crypt/age-internal.h \
 	src/crypt/header.c \
 	src/crypt/keys.c \
-	src/crypt/mac.c src/crypt/mac.h \
 	src/crypt/b64.c src/crypt/b64.h \
 	src/crypt/x509.c src/crypt/x509.h \
 	src/crypt/digest.c src/crypt/digest.h

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "crypt/age.h"
-#include "crypt/mac.h"
+#include "crypt/digest.h"
 #include "proxy/proxy.h"
 #include "store/helper.h"
 #include "util/path.h"
@@ -86,7 +86,7 @@ static int write_new_file(const char *path, const void *p, size_t n)
 	return rc;
 }
 
-static void hex128(const uint8_t mac[CRYPT_HMAC_SIZE], char out[SEEN_KEY_LEN + 1])
+static void hex128(const uint8_t mac[CRYPT_SHA256_SIZE], char out[SEEN_KEY_LEN + 1])
 {
 	for (size_t i = 0; i < SEEN_KEY_LEN / 2; i++)
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);
@@ -95,7 +95,7 @@ static void hex128(const uint8_t mac[CRYPT_HMAC_SIZE], char out[SEEN_KEY_LEN + 1
 void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1])
 {
 	static const char domain[] = "msgw proxy-seen v2";
-	uint8_t mac[CRYPT_HMAC_SIZE];
+	uint8_t mac[CRYPT_SHA256_SIZE];
 	size_t al = strnlen(account, PROXY_USER_MAX + PROXY_HOST_MAX + 2);
 	size_t ul = strnlen(uidl, 128);
 	char msg[PROXY_USER_MAX + PROXY_HOST_MAX + 2 + 1 + 128];
@@ -112,7 +112,7 @@ void seen_key(const char *account, const char *uidl, char out[SEEN_KEY_LEN + 1])
 /* The record stored for a message digest: keyed with the mailbox's secret. */
 static int seen_record(const char *mbdir, const char *digest, char rec[SEEN_KEY_LEN + 1])
 {
-	uint8_t key[SEEN_SECRET_LEN], mac[CRYPT_HMAC_SIZE];
+	uint8_t key[SEEN_SECRET_LEN], mac[CRYPT_SHA256_SIZE];
 
 	if (seen_secret(mbdir, key) < 0)
 		return -1;
