@@ -121,6 +121,9 @@ victim = create("victim")
 vdir = os.path.join(env.data_dir, "mailboxes", victim["id"])
 shutil.copy(os.path.join(env.data_dir, "mailboxes", box["id"], "proxy-seen"),
             os.path.join(vdir, "proxy-seen"))
+# The planter writes as the store's owner would (the file stays msgw's).
+vst = os.stat(vdir)
+os.chown(os.path.join(vdir, "proxy-seen"), vst.st_uid, vst.st_gid)
 with open(os.path.join(vdir, "proxy-seen"), "a") as f:   # and guesses of every unkeyed kind
     for acct in ("x%127.0.0.1", "x"):
         for uid in ("forged-1", "1"):

@@ -28,11 +28,13 @@ if shutil.which("fail2ban-regex") is None:
     t.skip("fail2ban-regex missing (Debian package fail2ban)", "fail2ban filter")
     t.done()
 
-env = t.env(proxy__enabled=True, proxy__allowed_targets=["allowed.test", "localhost"],
+env = t.env(proxy__enabled=True, proxy__allowed_targets=["allowed.test", "localhost:*"],
             log_level="info")
 env.write_config({**env.settings, "proxy.ca_file": env.ca})
 r = env.run("msgw-mbox", "create", "f2b", "--json", check=True)
 mb = json.loads(r.stdout)
+# A proxy mailbox for the proxy log-ins (journal mail goes to mb).
+pmb = json.loads(env.run("msgw-mbox", "create", "f2b-proxy", "--proxy", "--json", check=True).stdout)
 ctx = ssl.create_default_context(cafile=env.ca)
 # the filter where fail2ban keeps it, beside the common.conf it includes
 fdir = os.path.join(env.dir, "fail2ban", "filter.d")
@@ -115,17 +117,18 @@ t.ok(not pop3_login(pp, mb["id"], "wrong password"), "POP3: a wrong password is 
 t.ok(not pop3_login(pp, "aaaaaaaaaaaaaaaa", "guess"), "POP3: an unknown mailbox is refused")
 t.ok(not pop3_login(pp, f"u%elsewhere.test%{mb['id']}", "pw"), "POP3: a proxy log-in to a target not allowed is refused")
 t.ok(not pop3_login(pp, "u%allowed.test%bbbbbbbbbbbbbbbb", "pw"), "POP3: a proxy log-in to an unknown mailbox is refused")
+t.ok(not pop3_login(pp, f"u%allowed.test%{mb['id']}", "pw"), "POP3: a proxy log-in naming a journal mailbox is refused")
 t.ok(not smtp_auth(sp, "user@example.com", "pw"), "SMTP: AUTH that is not a proxy log-in fails")
 t.ok(not smtp_auth(sp, "u%allowed.test%bbbbbbbbbbbbbbbb", "pw"), "SMTP: a proxy log-in to an unknown mailbox fails")
-t.ok(not smtp_auth(sp, f"u%localhost:{up_smtp.port}%{mb['id']}", "guess"),
+t.ok(not smtp_auth(sp, f"u%localhost:{up_smtp.port}%{pmb['id']}", "guess"),
      "SMTP: a proxy log-in the target server rejects fails")
 for p in env.procs:
     p.terminate()
     p.wait(10)
 
 matched, missed, hits, out = f2b(syslog_file("attack"))
-t.is_(matched, 7, "fail2ban-regex matches each of the seven failed attempts once")
-t.is_(hits, [2, 1, 4], "per failregex: 2 POP3 log-ins, 1 SMTP AUTH, 4 proxy log-ins")
+t.is_(matched, 8, "fail2ban-regex matches each of the eight failed attempts once")
+t.is_(hits, [2, 1, 5], "per failregex: 2 POP3 log-ins, 1 SMTP AUTH, 5 proxy log-ins")
 t.like(out, "result=rejected_by_target", "a log-in the target rejected is among them")
 lines = [l for l in out.split("Matched line(s):")[-1].split("Missed line(s):")[0].splitlines()
          if "event=" in l]

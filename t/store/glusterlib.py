@@ -188,12 +188,21 @@ class Cluster:
     def restart_bricks(self):
         self.gluster("volume", "start", VOL, "force")
 
-    def heal(self, seconds=120):
+    def heal(self, seconds=300):
         """Start a heal (retried: the first call right after a restart can
-        fail) and wait until no entry is left to heal. Returns seconds."""
+        fail) and wait until no entry is left to heal, asking again every
+        15 s (under load the self-heal daemon can miss the first request).
+        Returns seconds."""
         t0 = time.monotonic()
         self._until(lambda: self.gluster("volume", "heal", VOL, check=False).returncode == 0, 30, "heal starts")
-        self._until(lambda: self.pending_heals() == 0, seconds, "heal finished")
+        asked = [time.monotonic()]
+
+        def healed():
+            if time.monotonic() - asked[0] > 15:
+                self.gluster("volume", "heal", VOL, check=False)
+                asked[0] = time.monotonic()
+            return self.pending_heals() == 0
+        self._until(healed, seconds, "heal finished")
         return time.monotonic() - t0
 
     def pending_heals(self):
