@@ -314,7 +314,7 @@ static void test_seen(void)
 {
 	const char *dir = t_tmpdir();
 	char k1[SEEN_KEY_LEN + 1], k2[SEEN_KEY_LEN + 1], k3[SEEN_KEY_LEN + 1], path[512];
-	char other[512], rec[SEEN_KEY_LEN + 2], line[SEEN_KEY_LEN + 2];
+	char other[256], rec[SEEN_KEY_LEN + 2], line[SEEN_KEY_LEN + 2];
 	struct stat st;
 	FILE *fp, *in;
 
