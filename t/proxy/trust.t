@@ -410,6 +410,32 @@ else:
     t.is_(len(stored_messages(env.data_dir, proxybox["id"])), copies + 1,
           "and the message it queued is recorded")
 
+# --- 10. msgw-proxy's log-in deadline (pop3.login_timeout), kept busy with NOOP ---
+deadline = conf("deadline", proxy__enabled=True, proxy__allowed_targets=["mail.example.org"],
+                pop3__login_timeout=2)
+for proto, port in (("smtp", serve("msgw-proxy", deadline, "smtp", name="proxy-smtp-deadline")),
+                    ("pop3", serve("msgw-proxy", deadline, "pop3", name="proxy-pop3-deadline"))):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    f = s.makefile("rb")
+    f.readline()
+    start, last = time.monotonic(), b""
+    for _ in range(100):   # 10 s at most: the idle timeouts are longer
+        try:
+            s.sendall(b"NOOP\r\n")
+        except OSError:
+            break
+        line = f.readline()
+        if not line:
+            break
+        last = line
+        time.sleep(0.1)
+    took = time.monotonic() - start
+    s.close()
+    t.ok(took < 9, f"msgw-proxy {proto}: a client that does not log in is cut at pop3.login_timeout",
+         f"{took:.1f} s, last reply {last!r}")
+    t.ok(last.startswith(b"421 4.4.2" if proto == "smtp" else b"-ERR"),
+         f"msgw-proxy {proto}: with the front end's own timeout reply", last)
+
 for name in os.listdir(env.dir):
     if name.endswith(".log") and ("proxy" in name or "pop3" in name or "smtp" in name):
         log = env.log(name[:-4])
