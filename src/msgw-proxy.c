@@ -1,8 +1,11 @@
 /* msgw-proxy: the proxy-only front end, for separate proxy ports. */
 #include "config.h"
 
+#include <string.h>
+
 #include "net/frontend.h"
-#include "proxy/session.h"
+#include "pop3/session.h"
+#include "smtp/session.h"
 
 static const char usage[] =
 	"Usage: msgw-proxy [-c CONF] smtp|pop3 [--implicit-tls] [--listen ADDR:PORT] [--foreground]\n"
@@ -17,10 +20,16 @@ static const char usage[] =
 	"      --version       show the version\n"
 	"See msgw-proxy(8).\n";
 
+/* msgw-smtp's or msgw-pop3's session, under the proxy-only policy. */
+static int proxy_front(const struct conn *c, const struct frontend *fe)
+{
+	return strcmp(fe->service, "pop3") == 0 ? pop3_session(c, fe) : smtp_session(c, fe);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const services[] = { "smtp", "pop3", NULL };
-	struct frontend fe = { .app = { .prog = "msgw-proxy", .usage = usage } };
+	struct frontend fe = { .app = { .prog = "msgw-proxy", .usage = usage }, .proxy_only = 1 };
 
-	return frontend_main(argc, argv, &fe, services, proxy_session);
+	return frontend_main(argc, argv, &fe, services, proxy_front);
 }

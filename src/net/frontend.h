@@ -11,6 +11,7 @@ struct frontend {
 	int implicit_tls;     /* --implicit-tls: TLS from the first byte */
 	const char *listen;   /* --listen ADDR:PORT */
 	const char *service;  /* msgw-proxy: "smtp" or "pop3"; else NULL */
+	int proxy_only;       /* msgw-proxy: the session accepts only proxy log-ins */
 };
 
 typedef int (*session_fn)(const struct conn *c, const struct frontend *fe);

@@ -307,9 +307,11 @@ enum stream_err stream_error(const struct stream *s)
 
 long long stream_time_left(const struct stream *s)
 {
-	if (s->deadline_ms == 0)
+	long long end = stream_deadline(s);
+
+	if (end == 0)
 		return -1;
-	return s->deadline_ms > stream_now_ms() ? s->deadline_ms - stream_now_ms() : 0;
+	return end > stream_now_ms() ? end - stream_now_ms() : 0;
 }
 
 void stream_wipe_consumed(struct stream *s)

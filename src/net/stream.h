@@ -54,7 +54,8 @@ ssize_t stream_read(struct stream *s, void *buf, size_t n);
 /* Exactly n bytes, or -1 (EOF before n is an error). */
 /* The error of the last failed operation (STREAM_OK while all is well). */
 enum stream_err stream_error(const struct stream *s);
-/* Milliseconds left until the session deadline; -1 when there is none. */
+/* Milliseconds left until the nearer of the session and log-in deadlines;
+ * -1 when there is none. */
 long long stream_time_left(const struct stream *s);
 /* Wipe the input already consumed (credentials read) and everything that
  * was written (credentials sent): what stays in the buffers after use. */

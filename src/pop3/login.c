@@ -23,7 +23,9 @@
 #include "util/wipe.h"
 
 /* How a login name is served. Proxy names (user%server%mailbox) go to the
- * recording proxy when proxy.enabled; otherwise they name no mailbox. */
+ * recording proxy when proxy.enabled; otherwise they name no mailbox.
+ * Under msgw-proxy's proxy-only policy no other name is a mailbox: it
+ * fails as an unknown one does (same reply, same delay). */
 enum login_route { ROUTE_UNKNOWN = 0, ROUTE_MAILBOX, ROUTE_PROXY };
 
 /* An age file sealed to a password nobody knows, at the configured work
@@ -128,7 +130,7 @@ static void sleep_until(long long when_ms)
 }
 
 /* name -> mailbox id; see enum login_route. */
-static enum login_route route_login(const struct config *cfg, const char *name,
+static enum login_route route_login(const struct config *cfg, int proxy_only, const char *name,
 				    char id[MAILBOX_ID_LEN + 1])
 {
 	const char *at = strchr(name, '@');
@@ -136,6 +138,8 @@ static enum login_route route_login(const struct config *cfg, const char *name,
 
 	if (proxy_login_wanted(name))
 		return cfg->proxy.enabled ? ROUTE_PROXY : ROUTE_UNKNOWN;
+	if (proxy_only)
+		return ROUTE_UNKNOWN;
 	if (at && strcasecmp(at + 1, cfg->domain) != 0)
 		return ROUTE_UNKNOWN;
 	if (len != MAILBOX_ID_LEN)
@@ -216,7 +220,7 @@ static int login(struct pop3 *p, const char *name, const char *pw, size_t plen,
 		 enum proxy_pop3_auth how)
 {
 	char id[MAILBOX_ID_LEN + 1];
-	enum login_route route = route_login(p->cfg, name, id);
+	enum login_route route = route_login(p->cfg, p->fe->proxy_only, name, id);
 
 	if (route == ROUTE_PROXY)
 		return proxy_login(p, name, pw, plen, how);

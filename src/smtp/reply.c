@@ -52,6 +52,7 @@ static const struct reply_def replies[R_COUNT] = {
 	[R_AUTH_MALFORMED] = { 501, "5.5.2", "cannot decode the authentication response" },
 	[R_AUTH_BAD_MECH] = { 504, "5.5.4", "unrecognized authentication mechanism" },
 	[R_AUTH_FAILED] = { 535, "5.7.8", "only remote_user%target_server%mailbox_id log-ins are accepted here" },
+	[R_AUTH_REQUIRED] = { 530, "5.7.0", "authentication required" },
 	[R_PROXY_REFUSED] = { 535, "5.7.8", "Authentication credentials invalid" },
 	[R_PROXY_ALREADY_AUTH] = { 503, "5.5.1", "Already authenticated" },
 	[R_PROXY_NOT_RELAYED] = { 500, "5.5.1", "Command unrecognized or not relayed by the recording proxy" },

@@ -49,6 +49,7 @@ enum reply {
 	R_AUTH_MALFORMED,    /* 501 5.5.2 */
 	R_AUTH_BAD_MECH,     /* 504 5.5.4 */
 	R_AUTH_FAILED,       /* 535 5.7.8 */
+	R_AUTH_REQUIRED,     /* 530 5.7.0: msgw-proxy, before a proxy log-in */
 	/* the recording proxy's own replies (proxy/smtp.c) */
 	R_PROXY_REFUSED,     /* 535 5.7.8: every refusal before the upstream answered */
 	R_PROXY_ALREADY_AUTH,/* 503 5.5.1 */

@@ -75,13 +75,15 @@ struct session {
 
 typedef void (*cmd_fn)(struct session *ss, const char *args);
 
-enum { C_NEEDS_TLS = 1, C_ANY_STATE = 2 };
+enum { C_NEEDS_TLS = 1, C_ANY_STATE = 2, C_JOURNAL = 4 };
 
 struct command {
 	const char *verb;
 	unsigned states;    /* IN(...) bits where the command is valid */
 	unsigned flags;     /* C_NEEDS_TLS: 530 before TLS under require_tls;
-			     * C_ANY_STATE: the handler checks the state itself */
+			     * C_ANY_STATE: the handler checks the state itself;
+			     * C_JOURNAL: a journal transaction, which the
+			     * proxy-only policy (msgw-proxy) refuses */
 	cmd_fn fn;
 };
 
@@ -285,6 +287,14 @@ static int tls_possible(const struct session *ss)
 	return !tls_active(&ss->s) && tls_server_ready(cfg);
 }
 
+/* AUTH exists for proxy log-ins only: where the proxy is enabled, and on
+ * msgw-proxy's ports, whose only way in it is (the hand-off refuses with
+ * its uniform reply while proxy.enabled is false). */
+static int auth_offered(const struct session *ss)
+{
+	return ss->cfg->proxy.enabled || ss->fe->proxy_only;
+}
+
 static void do_ehlo(struct session *ss, const char *args)
 {
 	do_helo_common(ss, args, 1);
@@ -303,7 +313,7 @@ static void do_ehlo(struct session *ss, const char *args)
 		      ss->cfg->hostname, ss->cfg->smtp.max_message_size,
 		      tls_possible(ss) ? "250-STARTTLS\r\n" : "",
 		      /* only proxy log-ins exist, and never before TLS */
-		      tls_active(&ss->s) && ss->cfg->proxy.enabled ? "250-AUTH PLAIN LOGIN\r\n" : "");
+		      tls_active(&ss->s) && auth_offered(ss) ? "250-AUTH PLAIN LOGIN\r\n" : "");
 }
 
 static void do_helo(struct session *ss, const char *args)
@@ -490,9 +500,9 @@ static void do_bdat(struct session *ss, const char *args)
 		fail(ss, R_SYNTAX);
 		return;
 	}
-	if (ss->st != ST_RCPT && ss->st != ST_BDAT) {
+	if (ss->fe->proxy_only || (ss->st != ST_RCPT && ss->st != ST_BDAT)) {
 		if (read_chunk(ss, n, 0) == 0)
-			fail(ss, R_BAD_SEQUENCE);
+			fail(ss, ss->fe->proxy_only ? R_AUTH_REQUIRED : R_BAD_SEQUENCE);
 		return;
 	}
 	if (ss->st == ST_RCPT && (r = tx_begin(ss)) != R_OKAY)
@@ -602,7 +612,7 @@ static void do_auth(struct session *ss, const char *args)
 {
 	struct smtpauth a;
 
-	if (!ss->cfg->proxy.enabled) {
+	if (!auth_offered(ss)) {
 		fail(ss, R_NOT_IMPLEMENTED);
 		return;
 	}
@@ -644,10 +654,10 @@ out:
 static const struct command commands[] = {
 	{ "EHLO", ST_SESSION, 0, do_ehlo },
 	{ "HELO", ST_SESSION, 0, do_helo },
-	{ "MAIL", IN(ST_READY), C_NEEDS_TLS, do_mail },
-	{ "RCPT", IN(ST_MAIL) | IN(ST_RCPT), C_NEEDS_TLS, do_rcpt },
-	{ "DATA", IN(ST_RCPT), C_NEEDS_TLS, do_data },
-	{ "BDAT", 0, C_ANY_STATE, do_bdat },
+	{ "MAIL", IN(ST_READY), C_NEEDS_TLS | C_JOURNAL, do_mail },
+	{ "RCPT", IN(ST_MAIL) | IN(ST_RCPT), C_NEEDS_TLS | C_JOURNAL, do_rcpt },
+	{ "DATA", IN(ST_RCPT), C_NEEDS_TLS | C_JOURNAL, do_data },
+	{ "BDAT", 0, C_ANY_STATE | C_JOURNAL, do_bdat },
 	{ "RSET", ST_SESSION | IN(ST_BDAT), 0, do_rset },
 	{ "NOOP", ST_SESSION | IN(ST_BDAT), 0, do_noop },
 	{ "QUIT", ST_SESSION | IN(ST_BDAT) | IN(ST_BLOCKED), 0, do_quit },
@@ -679,6 +689,13 @@ static void dispatch(struct session *ss, char *line, size_t len)
 			cmd = &commands[i];
 	if (cmd == NULL) {
 		fail(ss, R_UNRECOGNIZED);
+		return;
+	}
+	/* msgw-proxy: a successful proxy log-in ends this session (the
+	 * relay takes over), so a journal command here is always early;
+	 * BDAT's octets are read and dropped by do_bdat. */
+	if ((cmd->flags & C_JOURNAL) && ss->fe->proxy_only && !(cmd->flags & C_ANY_STATE)) {
+		fail(ss, R_AUTH_REQUIRED);
 		return;
 	}
 	if (!(cmd->flags & C_ANY_STATE) && !(cmd->states & IN(ss->st))) {
@@ -772,6 +789,8 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 	ss->tx_err = R_OKAY;
 	stream_init(&ss->s, c->rfd, c->wfd, cfg->smtp.command_timeout * 1000);
 	stream_set_session_limit(&ss->s, cfg->smtp.session_timeout);
+	if (fe->proxy_only)   /* msgw-proxy(8): log in within pop3.login_timeout */
+		stream_set_login_limit(&ss->s, cfg->pop3.login_timeout);
 	if (store_init(&ss->store, cfg) < 0) {
 		log_error("event=store-init error=%s", strerror(errno));
 		reply(ss, R_LOCAL_ERROR, cfg->hostname);
@@ -779,7 +798,7 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 		rc = EX_TEMPFAIL;
 	} else if (fe->implicit_tls && start_tls(ss) < 0) {
 		rc = EX_PROTOCOL;
-	} else if (!networks_allow(cfg->smtp.networks, cfg->smtp.n_networks, c->peer)) {
+	} else if (!fe->proxy_only && !networks_allow(cfg->smtp.networks, cfg->smtp.n_networks, c->peer)) {
 		log_warning("event=denied reason=allowed-networks");
 		reply(ss, R_BLOCKED_GREETING, cfg->hostname);
 		enter(ss, ST_BLOCKED);

@@ -81,15 +81,16 @@ class Smtp(SmtpClient):
         return self.cmd("AUTH PLAIN " + tok)
 
 
-def pop_login(port, login):
+def pop_login(port, login, pw=PASSWORD, retr=True):
     """USER/PASS after STLS, then RETR 1 if that worked: (reply, elapsed)."""
     p = poplib.POP3("127.0.0.1", port, timeout=30)
     p.stls(ctx)
     p.user(login)
     start = time.monotonic()
     try:
-        r = p.pass_(PASSWORD).decode()
-        p.retr(1)
+        r = p.pass_(pw).decode()
+        if retr:
+            p.retr(1)
     except poplib.error_proto as e:
         r = e.args[0].decode(errors="replace")
     elapsed = time.monotonic() - start
@@ -189,6 +190,56 @@ r, _ = pop_login(p3, at(proxybox, evil_pop.port))
 t.like(r, "+OK", "listed literally, proxy mailbox: the log-in is relayed")
 t.is_(evil_pop.connections, 1, "and the listed upstream was contacted")
 t.is_(len(stored_messages(env.data_dir, proxybox["id"])), 1, "a RETR through an allowed upstream is recorded")
+
+# --- 4b. msgw-proxy is proxy-only: no journal transaction, no mailbox log-in ---
+def no_journal_before_auth(port, tls, what):
+    """MAIL, RCPT to the journal mailbox, DATA pipelined with a forged body,
+    and a BDAT whose octets would be a command if not read as its chunk."""
+    c = Smtp(port)
+    if tls:
+        c.tls()
+    else:
+        c.cmd("EHLO attacker.test")
+    r = [c.cmd("MAIL FROM:<ceo@victim.test>"), c.cmd(f"RCPT TO:<{journal['id']}@mail.test>"),
+         c.cmd(b"DATA\r\nSubject: forged\r\n\r\nPlanted by the attacker.\r\n.\r\n")]
+    body = [c.reply() for _ in range(4)]
+    chunk = b"MAIL FROM:<x@victim.test>\r\n"
+    r.append(c.cmd(b"BDAT %d LAST\r\n" % len(chunk) + chunk))
+    t.ok(all(x.startswith("530 5.7.0 authentication required") for x in r),
+         f"{what}: MAIL, RCPT, DATA, BDAT: 530 5.7.0", r)
+    t.ok(all(x[:1] == "5" for x in body), f"{what}: the body lines are refused as commands", body)
+    t.like(c.cmd("NOOP"), "250", f"{what}: the BDAT octets were read as its chunk, not as a command")
+    c.cmd("QUIT")
+
+
+before, contacted = stored(), evil_smtp.connections
+no_journal_before_auth(ps, False, "msgw-proxy smtp before TLS")
+no_journal_before_auth(ps, True, "msgw-proxy smtp after TLS, before AUTH")
+t.is_(len(stored_messages(env.data_dir, journal["id"])), 0, "msgw-proxy smtp: nothing in the journal mailbox")
+t.is_(stored(), before, "msgw-proxy smtp: nothing stored anywhere")
+t.is_(evil_smtp.connections, contacted, "msgw-proxy smtp: no upstream contacted")
+# the journal mailbox's real password: msgw-pop3 logs in, msgw-proxy refuses
+for name in (journal["id"], f"{journal['id']}@mail.test"):
+    r, _ = pop_login(p3, name, journal["password"], retr=False)
+    t.like(r, "+OK", f"msgw-pop3: {name} with its password logs in (the control)")
+    r, elapsed = pop_login(pp, name, journal["password"], retr=False)
+    t.is_(r, POP_REFUSAL, f"msgw-proxy pop3: {name} with its password gets the uniform refusal")
+    t.ok(elapsed >= DELAY / 1000 - 0.005, "msgw-proxy pop3: after pop3.login_failure_delay", elapsed)
+p = poplib.POP3("127.0.0.1", pp, timeout=30)
+p.stls(ctx)
+try:
+    r = p._shortcmd("AUTH PLAIN " + base64.b64encode(b"\0" + journal["id"].encode() + b"\0" +
+                                                     journal["password"].encode()).decode()).decode()
+except poplib.error_proto as e:
+    r = e.args[0].decode(errors="replace")
+t.is_(r, POP_REFUSAL, "msgw-proxy pop3: AUTH PLAIN as the mailbox: the uniform refusal")
+try:
+    r = p._shortcmd("STAT").decode()
+except poplib.error_proto as e:
+    r = e.args[0].decode(errors="replace")
+t.like(r, "-ERR", "and no maildrop is open: STAT refused")
+p.quit()
+t.like(env.log("proxy-pop3-literal"), "event=login_failed", "logged as a failed log-in")
 
 # --- 5. client networks: proxy.allowed_networks and the mailbox's own ---
 nets = conf("nets", proxy__enabled=True, proxy__allowed_targets=[f"127.0.0.1:{evil_pop.port}"],
@@ -358,6 +409,32 @@ else:
          "nothing smuggled was queued by Postfix")
     t.is_(len(stored_messages(env.data_dir, proxybox["id"])), copies + 1,
           "and the message it queued is recorded")
+
+# --- 10. msgw-proxy's log-in deadline (pop3.login_timeout), kept busy with NOOP ---
+deadline = conf("deadline", proxy__enabled=True, proxy__allowed_targets=["mail.example.org"],
+                pop3__login_timeout=2)
+for proto, port in (("smtp", serve("msgw-proxy", deadline, "smtp", name="proxy-smtp-deadline")),
+                    ("pop3", serve("msgw-proxy", deadline, "pop3", name="proxy-pop3-deadline"))):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    f = s.makefile("rb")
+    f.readline()
+    start, last = time.monotonic(), b""
+    for _ in range(100):   # 10 s at most: the idle timeouts are longer
+        try:
+            s.sendall(b"NOOP\r\n")
+        except OSError:
+            break
+        line = f.readline()
+        if not line:
+            break
+        last = line
+        time.sleep(0.1)
+    took = time.monotonic() - start
+    s.close()
+    t.ok(took < 9, f"msgw-proxy {proto}: a client that does not log in is cut at pop3.login_timeout",
+         f"{took:.1f} s, last reply {last!r}")
+    t.ok(last.startswith(b"421 4.4.2" if proto == "smtp" else b"-ERR"),
+         f"msgw-proxy {proto}: with the front end's own timeout reply", last)
 
 for name in os.listdir(env.dir):
     if name.endswith(".log") and ("proxy" in name or "pop3" in name or "smtp" in name):
