@@ -30,6 +30,15 @@ WORKLOADS = [("4KiB", 2000, 4096), ("1MiB", 200, 1024 * 1024)]
 WORKLOADS = [w for w in WORKLOADS if os.environ.get("MSGW_BENCH_ONLY", w[0]) == w[0]]
 
 
+def give_to_store(path):
+    """What pop3-fill wrote or a copy made as root becomes the store user's:
+    under privilege separation the store helper (msgw) opens the maildrop."""
+    import msgwtest
+    if os.geteuid() == 0 and msgwtest.ensure_users():
+        uid, gid = msgwtest.user_ids(msgwtest.STORE_USER)
+        subprocess.run(["chown", "-R", f"{uid}:{gid}", path], check=True)
+
+
 def message(i, size):
     head = b"From: bench@example.org\r\nTo: archive@mail.test\r\nSubject: bench %d\r\n" \
            b"Message-ID: <%d@bench.example.org>\r\n\r\n" % (i, i)
@@ -155,6 +164,7 @@ def session_memory(env, mb, sport, server_pid, dsport, dhome, bench):
                        capture_output=True, timeout=3600)
     if r.returncode != 0:
         raise RuntimeError(r.stderr.decode(errors="replace"))
+    give_to_store(mailbox_dir(env, mb["id"]))
     shutil.rmtree(dhome, ignore_errors=True)
     shutil.copytree(plain, dhome)
     subprocess.run(["chown", "-R", "mail:mail", os.path.dirname(dhome)], check=True)
@@ -218,6 +228,7 @@ def main():
     def reset_msgw(enc):
         shutil.rmtree(live)
         shutil.copytree(enc, live)
+        give_to_store(live)
 
     def reset_dovecot(plain):
         shutil.rmtree(dhome, ignore_errors=True)
