@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "net/stream-internal.h"
 #include "net/tls.h"
 #include "util/path.h"
 
