@@ -5,6 +5,10 @@
 #ifndef MSGW_NET_STREAM_INTERNAL_H
 #define MSGW_NET_STREAM_INTERNAL_H
 
+#ifndef MSGW_NET_STREAM_IMPL
+#error "net/stream-internal.h is for src/net/stream.c and src/net/tls.c only"
+#endif
+
 #include "net/stream.h"
 
 struct stream {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MSGW_NET_STREAM_IMPL   /* may see the fields of struct stream */
 #include "net/stream-internal.h"
 #include "net/tls.h"
 #include "util/wipe.h"

@@ -318,7 +318,7 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 	struct pop3 *p;
 	int rc = EX_OK;
 
-	/* On the heap: the stream buffers make this too big for some stacks. */
+	/* On the heap, as its stream is; both are wiped when freed. */
 	if ((p = calloc(1, sizeof *p)) == NULL) {
 		log_error("event=session error=\"out of memory\"");
 		return EX_OSERR;
