@@ -24,7 +24,7 @@ struct probe {
 	int rsa_only;
 	enum kind kind;
 	char host[256], port[16];
-	struct stream s;
+	struct stream *s;
 	char *msg;
 	size_t msgsize;
 };
@@ -90,10 +90,10 @@ static int reply(struct probe *p, const char *want, const char *what)
 	size_t len;
 
 	for (int i = 0; i < 100; i++) {
-		enum line_result r = stream_getline(&p->s, line, sizeof line, &len);
+		enum line_result r = stream_getline(p->s, line, sizeof line, &len);
 		if (r != LINE_OK)
 			return failf(p, "%s: %s", what,
-				     r == LINE_EOF ? "connection closed" : stream_strerror(&p->s));
+				     r == LINE_EOF ? "connection closed" : stream_strerror(p->s));
 		line[strcspn(line, "\r\n")] = '\0';
 		if (strncmp(line, want, strlen(want)) != 0)
 			return failf(p, "%s: unexpected reply \"%.80s\"", what, line);
@@ -105,8 +105,8 @@ static int reply(struct probe *p, const char *want, const char *what)
 
 static int command(struct probe *p, const char *cmd, const char *want)
 {
-	if (stream_printf(&p->s, "%s\r\n", cmd) < 0 || stream_flush(&p->s) < 0)
-		return failf(p, "%s: %s", cmd, stream_strerror(&p->s));
+	if (stream_printf(p->s, "%s\r\n", cmd) < 0 || stream_flush(p->s) < 0)
+		return failf(p, "%s: %s", cmd, stream_strerror(p->s));
 	return reply(p, want, cmd);
 }
 
@@ -121,8 +121,8 @@ static int start_tls(struct probe *p)
 		.rsa_only = p->rsa_only,
 	};
 
-	if (tls_client_start(&p->s, &o) < 0)
-		return failf(p, "%s", stream_strerror(&p->s));
+	if (tls_client_start(p->s, &o) < 0)
+		return failf(p, "%s", stream_strerror(p->s));
 	return 0;
 }
 
@@ -152,17 +152,21 @@ int probe_port(const struct config *cfg, const char *spec, int rsa_only, time_t 
 	msg[0] = '\0';
 	if (parse(&p, spec) < 0 || (fd = dial(&p)) < 0)
 		return -1;
-	stream_init(&p.s, fd, fd, cfg->status.probe_timeout * 1000);
-	stream_set_session_limit(&p.s, cfg->status.probe_timeout);
+	if ((p.s = stream_new(fd, fd, cfg->status.probe_timeout * 1000)) == NULL) {
+		close(fd);
+		return failf(&p, "%s", strerror(ENOMEM));
+	}
+	stream_set_session_limit(p.s, cfg->status.probe_timeout);
 	rc = converse(&p);
-	if (rc == 0 && tls_peer_expiry(&p.s, until) < 0)
+	if (rc == 0 && tls_peer_expiry(p.s, until) < 0)
 		rc = failf(&p, "no readable certificate from the port");
 	if (rc == 0) {
 		char suite[128];
-		snprintf(msg, msgsize, "%s", tls_describe(&p.s, suite, sizeof suite));
+		snprintf(msg, msgsize, "%s", tls_describe(p.s, suite, sizeof suite));
 		(void)command(&p, "QUIT", p.kind == SMTP || p.kind == SMTPS ? "221" : "+OK");
 	}
-	stream_shutdown(&p.s);
+	stream_shutdown(p.s);
+	stream_free(p.s);
 	close(fd);
 	return rc;
 }

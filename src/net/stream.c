@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net/stream.h"
+#define MSGW_NET_STREAM_IMPL   /* may see the fields of struct stream */
+#include "net/stream-internal.h"
 #include "net/tls.h"
 #include "util/wipe.h"
 
@@ -30,15 +31,29 @@ static void set_nonblock(int fd)
 		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-void stream_init(struct stream *s, int rfd, int wfd, int timeout_ms)
+struct stream *stream_new(int rfd, int wfd, int timeout_ms)
 {
-	memset(s, 0, offsetof(struct stream, rbuf));
+	struct stream *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
 	s->rfd = rfd;
 	s->wfd = wfd;
 	s->timeout_ms = timeout_ms;
 	set_nonblock(rfd);
 	if (wfd != rfd)
 		set_nonblock(wfd);
+	return s;
+}
+
+void stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->tls)
+		tls_end(s, 0);
+	wipe(s, sizeof *s);
+	free(s);
 }
 
 void stream_set_timeout(struct stream *s, int timeout_ms) { s->timeout_ms = timeout_ms; }
@@ -317,6 +332,17 @@ long long stream_time_left(const struct stream *s)
 void stream_wipe_consumed(struct stream *s)
 {
 	wipe(s->rbuf, s->rpos);
+}
+
+void stream_wipe_input(struct stream *s)
+{
+	wipe(s->rbuf, s->rpos);
+	wipe(s->rbuf + s->rlen, sizeof s->rbuf - s->rlen);
+}
+
+void stream_clear_error(struct stream *s)
+{
+	s->err = STREAM_OK;
 }
 
 void stream_wipe_output(struct stream *s)

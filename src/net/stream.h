@@ -17,22 +17,16 @@ enum line_result { LINE_OK = 0, LINE_TOO_LONG, LINE_EOF, LINE_ERROR };
 
 struct tls_conn;
 
-struct stream {
-	int rfd, wfd;
-	struct tls_conn *tls;      /* NULL while plaintext */
-	int timeout_ms;            /* for each read or write */
-	long long deadline_ms;     /* absolute (monotonic) end of session; 0 = none */
-	long long login_deadline_ms; /* earlier end until the log-in succeeds; 0 = none */
-	enum stream_err err;
-	char errmsg[160];
-	uint64_t bytes_in, bytes_out;
-	size_t rpos, rlen, wlen;
-	unsigned char rbuf[STREAM_BUFSIZE];
-	unsigned char wbuf[STREAM_BUFSIZE];
-};
+/* Opaque: its fields are src/net's alone (net/stream-internal.h). */
+struct stream;
 
-/* Makes the fds non-blocking; timeouts are then enforced by poll. */
-void stream_init(struct stream *s, int rfd, int wfd, int timeout_ms);
+/* A stream on the heap over rfd and wfd, which it makes non-blocking
+ * (timeouts are then enforced by poll); NULL with errno when out of memory.
+ * stream_free wipes both buffers and frees it (TLS state included, without
+ * close_notify: call stream_shutdown first for that); the fds stay open.
+ * NULL is a no-op. */
+struct stream *stream_new(int rfd, int wfd, int timeout_ms);
+void stream_free(struct stream *s);
 void stream_set_timeout(struct stream *s, int timeout_ms);
 /* The whole session ends seconds from now, whatever the per-op timeout. */
 void stream_set_session_limit(struct stream *s, int seconds);
@@ -49,17 +43,22 @@ long long stream_deadline(const struct stream *s);
  * including its LF has been consumed and dropped (*len is then 0). A final
  * unterminated line at EOF is LINE_EOF. */
 enum line_result stream_getline(struct stream *s, char *line, size_t max, size_t *len);
-/* Up to n bytes: >0, 0 at EOF, -1 on error (s->err, s->errmsg). */
+/* Up to n bytes: >0, 0 at EOF, -1 on error (stream_error, stream_strerror). */
 ssize_t stream_read(struct stream *s, void *buf, size_t n);
 /* Exactly n bytes, or -1 (EOF before n is an error). */
 /* The error of the last failed operation (STREAM_OK while all is well). */
 enum stream_err stream_error(const struct stream *s);
+/* Forget a read timeout so the stream can still say goodbye. */
+void stream_clear_error(struct stream *s);
 /* Milliseconds left until the nearer of the session and log-in deadlines;
  * -1 when there is none. */
 long long stream_time_left(const struct stream *s);
 /* Wipe the input already consumed (credentials read) and everything that
  * was written (credentials sent): what stays in the buffers after use. */
 void stream_wipe_consumed(struct stream *s);
+/* All of the read buffer but its unread (pipelined) part: the consumed
+ * input and the free space past what is buffered. */
+void stream_wipe_input(struct stream *s);
 void stream_wipe_output(struct stream *s);
 /* The fd writes go to (for socket options). */
 int stream_wfd(const struct stream *s);

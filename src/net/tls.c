@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#define MSGW_NET_STREAM_IMPL   /* may see the fields of struct stream */
+#include "net/stream-internal.h"
 #include "net/tls.h"
 #include "util/path.h"
 

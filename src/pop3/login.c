@@ -76,9 +76,9 @@ static int take_unseal_slot(const struct pop3 *p, struct slot *sl)
 	const struct config *cfg = p->cfg;
 
 	if ((cfg->unseal_slots.n > 0
-		     ? slot_take_set(sl, &cfg->unseal_slots, stream_deadline(&p->s))
+		     ? slot_take_set(sl, &cfg->unseal_slots, stream_deadline(p->s))
 		     : slot_take(sl, cfg->crypt.unseal_lock_dir, cfg->crypt.max_unseals,
-				 stream_deadline(&p->s))) == 0)
+				 stream_deadline(p->s))) == 0)
 		return 0;
 	if (errno == ETIMEDOUT) {
 		log_warning("event=login_busy reason=unseal_slots");
@@ -167,7 +167,7 @@ static int login_failed(struct pop3 *p, const char *name, const char *reason, lo
 static int proxy_login(struct pop3 *p, const char *name, const char *pw, size_t plen,
 		       enum proxy_pop3_auth how)
 {
-	if (proxy_pop3_takeover(&p->s, p->fe, p->conn->peer, name, pw, plen, how) == PROXY_FINISHED) {
+	if (proxy_pop3_takeover(p->s, p->fe, p->conn->peer, name, pw, plen, how) == PROXY_FINISHED) {
 		p->end = POP3_END_PROXY;
 		return -1;
 	}
@@ -207,10 +207,10 @@ static int login_mailbox(struct pop3 *p, enum login_route route, const char *nam
 		}
 	}
 	p->md = md;
-	stream_login_done(&p->s);
+	stream_login_done(p->s);
 	memcpy(p->mailbox, id, sizeof p->mailbox);
 	log_info("event=login mailbox=%s messages=%zu tls=\"%s\"", id, maildrop_count(md),
-		 tls_describe(&p->s, tls, sizeof tls));
+		 tls_describe(p->s, tls, sizeof tls));
 	pop3_enter_state(p, POP3_TRANSACTION);
 	return pop3_ok(p, "Logged in, %zu messages", maildrop_count(md));
 }
@@ -239,7 +239,7 @@ int pop3_cmd_user(struct pop3 *p, char *args)
 {
 	size_t len = strlen(args);
 
-	if (!tls_active(&p->s))
+	if (!tls_active(p->s))
 		return refuse_plaintext(p);
 	if (len == 0 || len >= sizeof p->user) {
 		p->errors++;
@@ -255,7 +255,7 @@ int pop3_cmd_pass(struct pop3 *p, char *args)
 {
 	int rc;
 
-	if (!tls_active(&p->s))
+	if (!tls_active(p->s))
 		return refuse_plaintext(p);
 	if (p->user[0] == '\0') {
 		p->errors++;
@@ -300,18 +300,18 @@ static int read_response(struct pop3 *p, char *resp, size_t size, size_t *len)
 {
 	enum line_result lr;
 
-	if (stream_puts(&p->s, "+ \r\n") < 0) {
+	if (stream_puts(p->s, "+ \r\n") < 0) {
 		p->end = POP3_END_IO;
 		return -1;
 	}
-	lr = stream_getline(&p->s, resp, size, len);
+	lr = stream_getline(p->s, resp, size, len);
 	if (lr == LINE_TOO_LONG) {
 		p->errors++;
 		return pop3_err(p, NULL, "Line too long") < 0 ? -1 : 1;
 	}
 	if (lr != LINE_OK) {
 		p->end = lr == LINE_EOF ? POP3_END_EOF
-			 : p->s.err == STREAM_TIMEOUT ? POP3_END_TIMEOUT : POP3_END_IO;
+			 : stream_error(p->s) == STREAM_TIMEOUT ? POP3_END_TIMEOUT : POP3_END_IO;
 		return -1;
 	}
 	while (*len > 0 && (resp[*len - 1] == '\n' || resp[*len - 1] == '\r'))
@@ -355,13 +355,13 @@ int pop3_cmd_auth(struct pop3 *p, char *args)
 {
 	char *sp;
 
-	if (!tls_active(&p->s))
+	if (!tls_active(p->s))
 		return refuse_plaintext(p);
 	if (*args == '\0') {
 		/* RFC 1734 clients probe with a bare AUTH for the mechanisms. */
 		if (pop3_ok(p, "Supported mechanisms follow") < 0)
 			return -1;
-		return stream_puts(&p->s, "PLAIN\r\n.\r\n");
+		return stream_puts(p->s, "PLAIN\r\n.\r\n");
 	}
 	if ((sp = strchr(args, ' ')) != NULL)
 		*sp++ = '\0';

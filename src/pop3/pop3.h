@@ -39,7 +39,7 @@ struct pop3 {
 	const struct frontend *fe;
 	const struct config *cfg;
 	const struct conn *conn;
-	struct stream s;
+	struct stream *s;
 	struct store store;
 	enum pop3_state state;
 	enum pop3_end end;

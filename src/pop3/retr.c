@@ -61,7 +61,7 @@ static long prefetch(struct pop3 *p, struct age_decryptor *d, size_t idx, int *e
 static int stream_rest(struct pop3 *p, struct age_decryptor *d, size_t idx,
 		       struct pop3_stuffer *f, size_t have, int eof)
 {
-	if (pop3_stuff(f, p->prefetch, have, emit_stream, &p->s) < 0)
+	if (pop3_stuff(f, p->prefetch, have, emit_stream, p->s) < 0)
 		goto io;
 	while (!eof && !f->done) {
 		ssize_t r = age_decrypt_read(d, p->prefetch, READ_SIZE);
@@ -73,10 +73,10 @@ static int stream_rest(struct pop3 *p, struct age_decryptor *d, size_t idx,
 		}
 		if (r == 0)
 			break;
-		if (pop3_stuff(f, p->prefetch, (size_t)r, emit_stream, &p->s) < 0)
+		if (pop3_stuff(f, p->prefetch, (size_t)r, emit_stream, p->s) < 0)
 			goto io;
 	}
-	if (pop3_stuff_end(f, emit_stream, &p->s) < 0)
+	if (pop3_stuff_end(f, emit_stream, p->s) < 0)
 		goto io;
 	p->bytes += f->out_bytes;
 	return 0;

@@ -91,8 +91,8 @@ static int reply(struct pop3 *p, const char *status, const char *code, const cha
 		text[0] = '\0';
 	/* text is ours (never peer input), so a cut only shortens prose */
 	if (code)
-		return stream_printf(&p->s, "%s [%s] %s\r\n", status, code, text);
-	return stream_printf(&p->s, "%s %s\r\n", status, text);
+		return stream_printf(p->s, "%s [%s] %s\r\n", status, code, text);
+	return stream_printf(p->s, "%s %s\r\n", status, text);
 }
 
 int pop3_ok(struct pop3 *p, const char *fmt, ...)
@@ -123,17 +123,17 @@ int pop3_err(struct pop3 *p, const char *code, const char *fmt, ...)
  * can. */
 static int cmd_capa(struct pop3 *p, char *args)
 {
-	int tls = tls_active(&p->s);
+	int tls = tls_active(p->s);
 
 	(void)args;
 	if (pop3_ok(p, "Capability list follows") < 0 ||
-	    stream_puts(&p->s, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") < 0)
+	    stream_puts(p->s, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") < 0)
 		return -1;
-	if (tls && stream_puts(&p->s, "USER\r\nSASL PLAIN\r\n") < 0)
+	if (tls && stream_puts(p->s, "USER\r\nSASL PLAIN\r\n") < 0)
 		return -1;
-	if (!tls && p->state == POP3_AUTHORIZATION && stream_puts(&p->s, "STLS\r\n") < 0)
+	if (!tls && p->state == POP3_AUTHORIZATION && stream_puts(p->s, "STLS\r\n") < 0)
 		return -1;
-	return stream_puts(&p->s, "IMPLEMENTATION msgw\r\n.\r\n");
+	return stream_puts(p->s, "IMPLEMENTATION msgw\r\n.\r\n");
 }
 
 static int cmd_stls(struct pop3 *p, char *args)
@@ -141,20 +141,20 @@ static int cmd_stls(struct pop3 *p, char *args)
 	char desc[96];
 
 	(void)args;
-	if (tls_active(&p->s)) {
+	if (tls_active(p->s)) {
 		p->errors++;
 		return pop3_err(p, NULL, "TLS is already active");
 	}
 	if (pop3_ok(p, "Begin TLS negotiation") < 0)
 		return -1;
 	/* flushes the +OK, drops anything pipelined after STLS */
-	if (tls_server_start(&p->s, p->cfg) < 0) {
-		log_warning("event=tls error=\"%s\"", stream_strerror(&p->s));
+	if (tls_server_start(p->s, p->cfg) < 0) {
+		log_warning("event=tls error=\"%s\"", stream_strerror(p->s));
 		p->end = POP3_END_IO;
 		return -1;
 	}
 	p->user[0] = '\0';   /* RFC 2595: forget what came before TLS */
-	log_debug("event=tls tls=\"%s\"", tls_describe(&p->s, desc, sizeof desc));
+	log_debug("event=tls tls=\"%s\"", tls_describe(p->s, desc, sizeof desc));
 	return 0;
 }
 
@@ -244,14 +244,13 @@ static int dispatch(struct pop3 *p, char *line, int *secret)
 static void wipe_input(struct pop3 *p)
 {
 	wipe(p->line, sizeof p->line);
-	wipe(p->s.rbuf, p->s.rpos);
-	wipe(p->s.rbuf + p->s.rlen, sizeof p->s.rbuf - p->s.rlen);
+	stream_wipe_input(p->s);
 }
 
 static int read_command(struct pop3 *p)
 {
 	size_t len;
-	enum line_result lr = stream_getline(&p->s, p->line, sizeof p->line, &len);
+	enum line_result lr = stream_getline(p->s, p->line, sizeof p->line, &len);
 	int rc, secret = 0;
 
 	switch (lr) {
@@ -269,18 +268,18 @@ static int read_command(struct pop3 *p)
 		p->end = POP3_END_EOF;
 		return -1;
 	case LINE_ERROR:
-		p->end = p->s.err == STREAM_TIMEOUT ? POP3_END_TIMEOUT : POP3_END_IO;
-		if (p->s.err == STREAM_TIMEOUT) {
+		p->end = stream_error(p->s) == STREAM_TIMEOUT ? POP3_END_TIMEOUT : POP3_END_IO;
+		if (stream_error(p->s) == STREAM_TIMEOUT) {
 			/* A read timeout loses nothing: the stream can still
 			 * say goodbye, briefly, in case the peer is gone. */
-			p->s.err = STREAM_OK;
-			stream_set_timeout(&p->s, 5000);
+			stream_clear_error(p->s);
+			stream_set_timeout(p->s, 5000);
 			if (p->state == POP3_AUTHORIZATION)
 				log_warning("event=login_timeout");
 			pop3_err(p, NULL, "%s, closing",
-				 stream_deadline(&p->s) && stream_deadline(&p->s) <= stream_now_ms()
+				 stream_deadline(p->s) && stream_deadline(p->s) <= stream_now_ms()
 					 ? "Time limit reached" : "Idle for too long");
-			stream_flush(&p->s);
+			stream_flush(p->s);
 		}
 		return -1;
 	}
@@ -319,7 +318,7 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 	struct pop3 *p;
 	int rc = EX_OK;
 
-	/* On the heap: the stream buffers make this too big for some stacks. */
+	/* On the heap, as its stream is; both are wiped when freed. */
 	if ((p = calloc(1, sizeof *p)) == NULL) {
 		log_error("event=session error=\"out of memory\"");
 		return EX_OSERR;
@@ -328,21 +327,25 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 	p->cfg = &fe->app.cfg;
 	p->conn = c;
 	p->state = POP3_AUTHORIZATION;
-	stream_init(&p->s, c->rfd, c->wfd, p->cfg->pop3.idle_timeout * 1000);
-	stream_set_session_limit(&p->s, p->cfg->pop3.session_timeout);
-	stream_set_login_limit(&p->s, p->cfg->pop3.login_timeout);
+	if ((p->s = stream_new(c->rfd, c->wfd, p->cfg->pop3.idle_timeout * 1000)) == NULL) {
+		log_error("event=session error=\"out of memory\"");
+		free(p);
+		return EX_OSERR;
+	}
+	stream_set_session_limit(p->s, p->cfg->pop3.session_timeout);
+	stream_set_login_limit(p->s, p->cfg->pop3.login_timeout);
 	no_delay(c->wfd);
 	log_debug("event=connect local=%s:%d implicit_tls=%d", c->local, c->local_port,
 		  fe->implicit_tls);
 	if (store_init(&p->store, p->cfg) < 0) {
 		log_error("event=session error=\"store: %s\"", strerror(errno));
 		pop3_err(p, "SYS/TEMP", "Service not available");
-		stream_flush(&p->s);
+		stream_flush(p->s);
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
-	if (fe->implicit_tls && tls_server_start(&p->s, p->cfg) < 0) {
-		log_warning("event=tls error=\"%s\"", stream_strerror(&p->s));
+	if (fe->implicit_tls && tls_server_start(p->s, p->cfg) < 0) {
+		log_warning("event=tls error=\"%s\"", stream_strerror(p->s));
 		p->end = POP3_END_IO;
 		goto out;
 	}
@@ -350,12 +353,13 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 		goto out;
 	while (read_command(p) == 0)
 		;
-	stream_flush(&p->s);
+	stream_flush(p->s);
 out:
 	summary(p, start);
 	if (p->md)
 		maildrop_close(p->md);   /* without QUIT nothing was deleted */
-	stream_shutdown(&p->s);
+	stream_shutdown(p->s);
+	stream_free(p->s);
 	free(p->prefetch);
 	wipe(p, sizeof *p);
 	free(p);

@@ -70,13 +70,13 @@ static int listing(struct pop3 *p, const char *args, int uidl)
 		if (m->deleted)
 			continue;
 		if (uidl)
-			rc = stream_printf(&p->s, "%zu %s\r\n", i + 1, m->uidl);
+			rc = stream_printf(p->s, "%zu %s\r\n", i + 1, m->uidl);
 		else
-			rc = stream_printf(&p->s, "%zu %llu\r\n", i + 1, (unsigned long long)m->size);
+			rc = stream_printf(p->s, "%zu %llu\r\n", i + 1, (unsigned long long)m->size);
 		if (rc < 0)
 			return -1;
 	}
-	return stream_puts(&p->s, ".\r\n");
+	return stream_puts(p->s, ".\r\n");
 }
 
 int pop3_cmd_list(struct pop3 *p, char *args)

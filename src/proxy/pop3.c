@@ -41,13 +41,13 @@ struct pp {
 /* A status line from the upstream: 1 +OK, 0 -ERR, -1 lost or garbled. */
 static int up_status(struct pp *p)
 {
-	return pop3_status_read(&p->up.s, p->line, sizeof p->line, &p->len);
+	return pop3_status_read(p->up.s, p->line, sizeof p->line, &p->len);
 }
 
 static int up_cmd(struct pp *p, const char *cmd)
 {
-	if (stream_puts(&p->up.s, cmd) < 0 || stream_puts(&p->up.s, "\r\n") < 0 ||
-	    stream_flush(&p->up.s) < 0)
+	if (stream_puts(p->up.s, cmd) < 0 || stream_puts(p->up.s, "\r\n") < 0 ||
+	    stream_flush(p->up.s) < 0)
 		return -1;
 	return up_status(p);
 }
@@ -196,7 +196,7 @@ static int retrieve_streamed(struct pp *p, const char *cmd, int top, struct retr
 	if (!r->seen)
 		copy_begin(p, r);
 	(void)stream_write(p->c, p->line, p->len);
-	body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c,
+	body_relay(p->up.s, DATA_UPSTREAM, sink_stream, p->c,
 	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
@@ -232,7 +232,7 @@ static int retrieve_required(struct pp *p, const char *cmd, struct retrieval *r)
 	if (st <= 0)
 		return st;
 	copy_begin(p, r);
-	body_relay(&p->up.s, DATA_UPSTREAM, NULL, NULL, tee_active(&p->tee) ? sink_tee : NULL,
+	body_relay(p->up.s, DATA_UPSTREAM, NULL, NULL, tee_active(&p->tee) ? sink_tee : NULL,
 	           &p->tee, &dr);
 	if (dr.in_err) {
 		tee_abort(&p->tee);
@@ -253,7 +253,7 @@ static int retrieve_required(struct pp *p, const char *cmd, struct retrieval *r)
 	if ((st = up_retrieve(p, cmd)) <= 0)
 		return st;
 	(void)stream_write(p->c, p->line, p->len);
-	body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
+	body_relay(p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
 	if (dr.in_err || dr.fwd_err || dr.content != first) {
 		log_error("event=proxy_message proto=pop3 mailbox=%s uidl=%s result=changed_upstream "
 		          "detail=\"second transfer differs from the recorded copy\"",
@@ -353,7 +353,7 @@ static void relay(struct pp *p)
 			goto lost;
 		(void)stream_write(p->c, p->line, p->len);
 		if (st == 1 && pop3_multiline(line)) {
-			body_relay(&p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
+			body_relay(p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
 			if (dr.in_err)
 				goto lost;
 			(void)stream_puts(p->c, ".\r\n");
@@ -434,13 +434,13 @@ fail:
 	st = -1;
 	/* a stream failure (timeout, reset) says more than the step's name */
 	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && stream_error(&p->up.s) != STREAM_OK &&
-	                  stream_error(&p->up.s) != STREAM_TLS
-	              ? stream_strerror(&p->up.s)
+	          p->up.fd >= 0 && stream_error(p->up.s) != STREAM_OK &&
+	                  stream_error(p->up.s) != STREAM_TLS
+	              ? stream_strerror(p->up.s)
 	              : err);
 out:
 	if (p->up.fd >= 0)
-		stream_wipe_output(&p->up.s); /* PASS / AUTH, sent */
+		stream_wipe_output(p->up.s); /* PASS / AUTH, sent */
 	if (cmd)
 		wipe(cmd, clen);
 	if (msg)
@@ -502,8 +502,8 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
 out:
 	commit_wait(p);
 	if (p->up.fd >= 0 && !p->quit_sent) {
-		(void)stream_puts(&p->up.s, "QUIT\r\n");
-		(void)stream_flush(&p->up.s);
+		(void)stream_puts(p->up.s, "QUIT\r\n");
+		(void)stream_flush(p->up.s);
 	}
 	upstream_close(&p->up);
 	tee_abort(&p->tee);

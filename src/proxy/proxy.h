@@ -91,7 +91,7 @@ void proxy_log_login(const char *proto, const struct proxy_target *t, const char
 /* --- upstream.c: connection to the target server --- */
 struct upstream {
 	int fd;
-	struct stream s;
+	struct stream *s;
 };
 
 /* Resolve and connect within connect_timeout; the stream then uses

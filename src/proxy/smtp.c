@@ -85,7 +85,7 @@ static int lost(struct sp *p)
  * ends there (with up_dead set, nothing more goes upstream). */
 static int up_reply(struct sp *p, int after_data)
 {
-	if (smtp_reply_read(&p->up.s, &p->r) < 0)
+	if (smtp_reply_read(p->up.s, &p->r) < 0)
 		return -1;
 	if (p->r.code == 354 && !after_data) {
 		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s", p->t.mailbox,
@@ -99,8 +99,8 @@ static int up_reply(struct sp *p, int after_data)
 /* One command to the upstream and its reply; -1 when the upstream is lost. */
 static int up_cmd(struct sp *p, const char *cmd)
 {
-	if (stream_puts(&p->up.s, cmd) < 0 || stream_puts(&p->up.s, "\r\n") < 0 ||
-	    stream_flush(&p->up.s) < 0)
+	if (stream_puts(p->up.s, cmd) < 0 || stream_puts(p->up.s, "\r\n") < 0 ||
+	    stream_flush(p->up.s) < 0)
 		return -1;
 	return up_reply(p, 0);
 }
@@ -275,7 +275,7 @@ static int do_data(struct sp *p)
 		enter(p, RS_LOST);
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	body_relay(p->c, DATA_STRICT, p->st == RS_LOST ? NULL : sink_stream, &p->up.s,
+	body_relay(p->c, DATA_STRICT, p->st == RS_LOST ? NULL : sink_stream, p->up.s,
 	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
@@ -358,7 +358,7 @@ static int do_bdat(struct sp *p, const char *line)
 		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", (unsigned long long)size);
-	if (stream_puts(&p->up.s, cmd) < 0)
+	if (stream_puts(p->up.s, cmd) < 0)
 		goto lost;
 	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
 	for (left = size; left > 0;) {
@@ -370,13 +370,13 @@ static int do_bdat(struct sp *p, const char *line)
 		}
 		if (tee_active(&p->tee))
 			(void)tee_write(&p->tee, blk, (size_t)r);
-		if (stream_write(&p->up.s, blk, (size_t)r) < 0)
+		if (stream_write(p->up.s, blk, (size_t)r) < 0)
 			goto lost;
 		left -= (uint64_t)r;
 	}
 	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	tee_ok = tee_active(&p->tee) && (!last || tee_ready(&p->tee) == 0);
-	if (stream_flush(&p->up.s) < 0 || up_reply(p, 0) < 0)
+	if (stream_flush(p->up.s) < 0 || up_reply(p, 0) < 0)
 		goto lost;
 	if (p->r.code / 100 != 2 || !tee_ok) {
 		enter(p, RS_BDAT_FAILED);
@@ -545,8 +545,8 @@ static size_t read_group(struct sp *p, int *eof)
 		if (e->kind == E_DATA)
 			data_begin(p, e);
 		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
-		    (stream_write(&p->up.s, e->line, e->len) < 0 ||
-		     stream_puts(&p->up.s, "\r\n") < 0))
+		    (stream_write(p->up.s, e->line, e->len) < 0 ||
+		     stream_puts(p->up.s, "\r\n") < 0))
 			enter(p, RS_LOST);
 		if (!last && stream_pending(p->c) == 0 && !stream_input_ready(p->c, 0))
 			last = 1;
@@ -582,7 +582,7 @@ static int run_group(struct sp *p, size_t n)
 {
 	size_t i;
 
-	if (p->st != RS_LOST && stream_flush(&p->up.s) < 0)
+	if (p->st != RS_LOST && stream_flush(p->up.s) < 0)
 		enter(p, RS_LOST);
 	for (i = 0; i < n; i++) {
 		struct ent *e = &p->g[i];
@@ -666,7 +666,7 @@ static int up_auth(struct sp *p, const char *pass, size_t plen)
 		rc = up_cmd(p, enc);
 	}
 out:
-	stream_wipe_output(&p->up.s); /* the encoded credentials, sent */
+	stream_wipe_output(p->up.s); /* the encoded credentials, sent */
 	if (msg)
 		wipe(msg, mlen + 1);
 	if (enc)
@@ -696,7 +696,7 @@ static int up_open(struct sp *p)
 	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
 		goto fail;
 	snprintf(err, sizeof err, "bad greeting or EHLO reply");
-	if (smtp_reply_read(&p->up.s, &p->r) < 0 || p->r.code != 220)
+	if (smtp_reply_read(p->up.s, &p->r) < 0 || p->r.code != 220)
 		goto fail;
 	snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
 	if (up_cmd(p, err) < 0 || p->r.code != 250)
@@ -720,9 +720,9 @@ static int up_open(struct sp *p)
 fail:
 	/* a stream failure (timeout, reset) says more than the step's name */
 	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && stream_error(&p->up.s) != STREAM_OK &&
-	                  stream_error(&p->up.s) != STREAM_TLS
-	              ? stream_strerror(&p->up.s)
+	          p->up.fd >= 0 && stream_error(p->up.s) != STREAM_OK &&
+	                  stream_error(p->up.s) != STREAM_TLS
+	              ? stream_strerror(p->up.s)
 	              : err);
 	return -1;
 }
@@ -733,8 +733,8 @@ static void up_quit(struct sp *p)
 		return;
 	/* never after an unfinished DATA: the upstream would take it as text */
 	if (p->st != RS_LOST && p->st != RS_QUIT) {
-		(void)stream_puts(&p->up.s, "QUIT\r\n");
-		(void)stream_flush(&p->up.s);
+		(void)stream_puts(p->up.s, "QUIT\r\n");
+		(void)stream_flush(p->up.s);
 	}
 	upstream_close(&p->up);
 }

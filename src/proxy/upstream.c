@@ -122,7 +122,12 @@ int upstream_connect(struct upstream *u, const struct config *cfg, const struct 
 		return -1;
 	}
 	tcp_nodelay(u->fd);
-	stream_init(&u->s, u->fd, u->fd, cfg->proxy.reply_timeout * 1000);
+	if ((u->s = stream_new(u->fd, u->fd, cfg->proxy.reply_timeout * 1000)) == NULL) {
+		snprintf(err, errlen, "%s port %s: %s", t->host, t->port, strerror(ENOMEM));
+		close(u->fd);
+		u->fd = -1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -141,8 +146,8 @@ int upstream_tls(struct upstream *u, const struct config *cfg, const char *host,
 	                             : cfg->tls.handshake_timeout,
 	};
 
-	if (tls_client_start(&u->s, &o) < 0) {
-		snprintf(err, errlen, "%s", stream_strerror(&u->s));
+	if (tls_client_start(u->s, &o) < 0) {
+		snprintf(err, errlen, "%s", stream_strerror(u->s));
 		return -1;
 	}
 	return 0;
@@ -152,7 +157,9 @@ void upstream_close(struct upstream *u)
 {
 	if (u->fd < 0)
 		return;
-	stream_shutdown(&u->s);
+	stream_shutdown(u->s);
+	stream_free(u->s);
+	u->s = NULL;
 	close(u->fd);
 	u->fd = -1;
 }

@@ -39,7 +39,7 @@ static const char *const state_names[] = { "init", "ready", "mail", "rcpt", "bda
 #define ST_SESSION (IN(ST_INIT) | IN(ST_READY) | IN(ST_MAIL) | IN(ST_RCPT))
 
 struct session {
-	struct stream s;
+	struct stream *s;
 	const struct frontend *fe;
 	const struct conn *c;
 	const struct config *cfg;
@@ -103,7 +103,7 @@ static void done(struct session *ss, const char *why)
 
 static void reply(struct session *ss, enum reply r, const char *arg)
 {
-	(void)reply_send(&ss->s, r, arg);
+	(void)reply_send(ss->s, r, arg);
 }
 
 /* A refused command: counts towards smtp.max_errors. */
@@ -123,18 +123,18 @@ static int wait_input(struct session *ss, int timeout_s)
 {
 	long long budget = (long long)timeout_s * 1000;
 
-	if (stream_pending(&ss->s) > 0)
+	if (stream_pending(ss->s) > 0)
 		return 0;
-	if (stream_flush(&ss->s) < 0) {
+	if (stream_flush(ss->s) < 0) {
 		done(ss, "write-error");
 		return -1;
 	}
-	if (stream_time_left(&ss->s) >= 0 && stream_time_left(&ss->s) < budget)
-		budget = stream_time_left(&ss->s);
-	if (budget > 0 && stream_input_ready(&ss->s, (int)budget))
+	if (stream_time_left(ss->s) >= 0 && stream_time_left(ss->s) < budget)
+		budget = stream_time_left(ss->s);
+	if (budget > 0 && stream_input_ready(ss->s, (int)budget))
 		return 0;
 	reply(ss, R_TIMEOUT, NULL);
-	(void)stream_flush(&ss->s);
+	(void)stream_flush(ss->s);
 	log_info("event=timeout state=%s", state_names[ss->st]);
 	done(ss, "timeout");
 	return -1;
@@ -186,7 +186,7 @@ static enum reply tx_begin(struct session *ss)
 		.from = ss->from, .helo = ss->helo, .peer = ss->c->peer,
 		.hostname = ss->cfg->hostname, .id = ss->id, .esmtp = ss->esmtp,
 		.smtputf8 = ss->smtputf8, .when = time(NULL),
-		.tls = tls_active(&ss->s) ? tls_describe(&ss->s, tls, sizeof tls) : NULL,
+		.tls = tls_active(ss->s) ? tls_describe(ss->s, tls, sizeof tls) : NULL,
 		.rcpt = ss->nrcpt == 1 ? ss->first_rcpt : NULL,
 	};
 	int n;
@@ -284,7 +284,7 @@ static int tls_possible(const struct session *ss)
 {
 	const struct config *cfg = ss->cfg;
 
-	return !tls_active(&ss->s) && tls_server_ready(cfg);
+	return !tls_active(ss->s) && tls_server_ready(cfg);
 }
 
 /* AUTH exists for proxy log-ins only: where the proxy is enabled, and on
@@ -300,7 +300,7 @@ static void do_ehlo(struct session *ss, const char *args)
 	do_helo_common(ss, args, 1);
 	if (ss->st != ST_READY)
 		return;
-	stream_printf(&ss->s,
+	stream_printf(ss->s,
 		      "250-%s at your service\r\n"
 		      "250-PIPELINING\r\n"
 		      "250-SIZE %" PRId64 "\r\n"
@@ -313,7 +313,7 @@ static void do_ehlo(struct session *ss, const char *args)
 		      ss->cfg->hostname, ss->cfg->smtp.max_message_size,
 		      tls_possible(ss) ? "250-STARTTLS\r\n" : "",
 		      /* only proxy log-ins exist, and never before TLS */
-		      tls_active(&ss->s) && auth_offered(ss) ? "250-AUTH PLAIN LOGIN\r\n" : "");
+		      tls_active(ss->s) && auth_offered(ss) ? "250-AUTH PLAIN LOGIN\r\n" : "");
 }
 
 static void do_helo(struct session *ss, const char *args)
@@ -420,7 +420,7 @@ static void do_data(struct session *ss, const char *args)
 		return;
 	}
 	reply(ss, R_START_DATA, NULL);
-	stream_set_timeout(&ss->s, ss->cfg->smtp.data_timeout * 1000);
+	stream_set_timeout(ss->s, ss->cfg->smtp.data_timeout * 1000);
 	data_reader_init(&dr);
 	while (dr.st != DS_END) {
 		const unsigned char *in;
@@ -431,16 +431,16 @@ static void do_data(struct session *ss, const char *args)
 			goto out;
 		/* only what belongs to the message is consumed: the rest is
 		 * the next pipelined commands */
-		got = stream_peek(&ss->s, &in);
+		got = stream_peek(ss->s, &in);
 		if (got <= 0) {
 			char q[200];
 			log_info("event=disconnect state=data error=%s",
-				 log_q(q, sizeof q, stream_strerror(&ss->s)));
+				 log_q(q, sizeof q, stream_strerror(ss->s)));
 			done(ss, "disconnect-in-data");
 			goto out;
 		}
 		used = data_reader_feed(&dr, in, (size_t)got, ss->out, &outlen);
-		stream_consume(&ss->s, used);
+		stream_consume(ss->s, used);
 		tx_write(ss, ss->out, outlen);
 	}
 	if (dr.line_too_long && ss->tx_err == R_OKAY) {
@@ -450,7 +450,7 @@ static void do_data(struct session *ss, const char *args)
 	}
 	tx_finish(ss);
 out:
-	stream_set_timeout(&ss->s, ss->cfg->smtp.command_timeout * 1000);
+	stream_set_timeout(ss->s, ss->cfg->smtp.command_timeout * 1000);
 	if (ss->st == ST_DONE)
 		tx_reset(ss);
 }
@@ -461,18 +461,18 @@ static int read_chunk(struct session *ss, uint64_t n, int store)
 {
 	int rc = -1;
 
-	stream_set_timeout(&ss->s, ss->cfg->smtp.data_timeout * 1000);
+	stream_set_timeout(ss->s, ss->cfg->smtp.data_timeout * 1000);
 	while (n > 0) {
 		size_t want = n < sizeof ss->in ? (size_t)n : sizeof ss->in;
 		ssize_t got;
 
 		if (wait_input(ss, ss->cfg->smtp.data_timeout) < 0)
 			goto out;
-		got = stream_read(&ss->s, ss->in, want);
+		got = stream_read(ss->s, ss->in, want);
 		if (got <= 0) {
 			char q[200];
 			log_info("event=disconnect state=bdat error=%s",
-				 log_q(q, sizeof q, stream_strerror(&ss->s)));
+				 log_q(q, sizeof q, stream_strerror(ss->s)));
 			done(ss, "disconnect-in-data");
 			goto out;
 		}
@@ -482,7 +482,7 @@ static int read_chunk(struct session *ss, uint64_t n, int store)
 	}
 	rc = 0;
 out:
-	stream_set_timeout(&ss->s, ss->cfg->smtp.command_timeout * 1000);
+	stream_set_timeout(ss->s, ss->cfg->smtp.command_timeout * 1000);
 	return rc;
 }
 
@@ -564,13 +564,13 @@ static void do_not_implemented(struct session *ss, const char *args)
 
 static int start_tls(struct session *ss)
 {
-	if (tls_server_start(&ss->s, ss->cfg) < 0) {
+	if (tls_server_start(ss->s, ss->cfg) < 0) {
 		char q[200];
-		log_warning("event=tls-failed error=%s", log_q(q, sizeof q, stream_strerror(&ss->s)));
+		log_warning("event=tls-failed error=%s", log_q(q, sizeof q, stream_strerror(ss->s)));
 		done(ss, "tls-failed");
 		return -1;
 	}
-	tls_describe(&ss->s, ss->tls, sizeof ss->tls);
+	tls_describe(ss->s, ss->tls, sizeof ss->tls);
 	return 0;
 }
 
@@ -580,7 +580,7 @@ static void do_starttls(struct session *ss, const char *args)
 		fail(ss, R_SYNTAX);
 		return;
 	}
-	if (tls_active(&ss->s)) {
+	if (tls_active(ss->s)) {
 		fail(ss, R_ALREADY_TLS);
 		return;
 	}
@@ -590,7 +590,7 @@ static void do_starttls(struct session *ss, const char *args)
 		return;
 	}
 	reply(ss, R_START_TLS, NULL);
-	if (stream_flush(&ss->s) < 0) {
+	if (stream_flush(ss->s) < 0) {
 		done(ss, "write-error");
 		return;
 	}
@@ -616,11 +616,11 @@ static void do_auth(struct session *ss, const char *args)
 		fail(ss, R_NOT_IMPLEMENTED);
 		return;
 	}
-	if (!tls_active(&ss->s)) {
+	if (!tls_active(ss->s)) {
 		fail(ss, R_NEED_TLS);
 		return;
 	}
-	switch (smtpauth_read(&ss->s, args, &a)) {
+	switch (smtpauth_read(ss->s, args, &a)) {
 	case SMTPAUTH_OK:
 		break;
 	case SMTPAUTH_BAD_MECH:
@@ -639,7 +639,7 @@ static void do_auth(struct session *ss, const char *args)
 	if (!proxy_login_wanted(a.user)) {
 		log_warning("event=auth_failed reason=not-a-proxy-login");
 		fail(ss, R_AUTH_FAILED);
-	} else if (proxy_smtp_takeover(&ss->s, ss->fe, ss->c->peer, a.user, a.pass, a.plen) == PROXY_FINISHED) {
+	} else if (proxy_smtp_takeover(ss->s, ss->fe, ss->c->peer, a.user, a.pass, a.plen) == PROXY_FINISHED) {
 		done(ss, "proxy");
 	} else if (++ss->errors >= ss->cfg->smtp.max_errors) {
 		/* the proxy sent its refusal; this one counts like a bad command */
@@ -647,7 +647,7 @@ static void do_auth(struct session *ss, const char *args)
 		done(ss, "too-many-errors");
 	}
 out:
-	smtpauth_wipe(&a, &ss->s);
+	smtpauth_wipe(&a, ss->s);
 }
 
 /* The command table. */
@@ -702,7 +702,7 @@ static void dispatch(struct session *ss, char *line, size_t len)
 		fail(ss, R_BAD_SEQUENCE);
 		return;
 	}
-	if ((cmd->flags & C_NEEDS_TLS) && ss->cfg->smtp.require_tls && !tls_active(&ss->s)) {
+	if ((cmd->flags & C_NEEDS_TLS) && ss->cfg->smtp.require_tls && !tls_active(ss->s)) {
 		fail(ss, R_NEED_TLS);
 		return;
 	}
@@ -726,7 +726,7 @@ static void serve_commands(struct session *ss)
 	while (ss->st != ST_DONE) {
 		if (wait_input(ss, ss->cfg->smtp.command_timeout) < 0)
 			return;
-		switch (stream_getline(&ss->s, line, sizeof line, &len)) {
+		switch (stream_getline(ss->s, line, sizeof line, &len)) {
 		case LINE_OK:
 			total += len;
 			if (bare_lf(line, len) && total < SMTP_LINE_MAX) {
@@ -750,8 +750,8 @@ static void serve_commands(struct session *ss)
 			done(ss, len ? "disconnect-mid-line" : "disconnect");
 			return;
 		case LINE_ERROR:
-			log_info("event=read-error error=%s", log_q(line, sizeof line, stream_strerror(&ss->s)));
-			done(ss, stream_error(&ss->s) == STREAM_TIMEOUT ? "timeout" : "read-error");
+			log_info("event=read-error error=%s", log_q(line, sizeof line, stream_strerror(ss->s)));
+			done(ss, stream_error(ss->s) == STREAM_TIMEOUT ? "timeout" : "read-error");
 			return;
 		}
 	}
@@ -787,10 +787,14 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 	ss->c = c;
 	ss->cfg = cfg;
 	ss->tx_err = R_OKAY;
-	stream_init(&ss->s, c->rfd, c->wfd, cfg->smtp.command_timeout * 1000);
-	stream_set_session_limit(&ss->s, cfg->smtp.session_timeout);
+	if ((ss->s = stream_new(c->rfd, c->wfd, cfg->smtp.command_timeout * 1000)) == NULL) {
+		log_error("event=out-of-memory");
+		free(ss);
+		return EX_OSERR;
+	}
+	stream_set_session_limit(ss->s, cfg->smtp.session_timeout);
 	if (fe->proxy_only)   /* msgw-proxy(8): log in within pop3.login_timeout */
-		stream_set_login_limit(&ss->s, cfg->pop3.login_timeout);
+		stream_set_login_limit(ss->s, cfg->pop3.login_timeout);
 	if (store_init(&ss->store, cfg) < 0) {
 		log_error("event=store-init error=%s", strerror(errno));
 		reply(ss, R_LOCAL_ERROR, cfg->hostname);
@@ -807,12 +811,13 @@ int smtp_session(const struct conn *c, const struct frontend *fe)
 		reply(ss, R_GREETING, cfg->hostname);
 	}
 	serve_commands(ss);
-	stream_shutdown(&ss->s);
+	stream_shutdown(ss->s);
 	summary(ss, start);
 	tx_reset(ss);
 	for (size_t i = 0; i < ss->cap; i++)
 		free(ss->mbs[i]);
 	free(ss->mbs);
+	stream_free(ss->s);
 	free(ss);
 	return rc;
 }

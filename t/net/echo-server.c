@@ -43,7 +43,7 @@ static void client(struct stream *s, const char *args)
 {
 	char host[256], port[16], ca[512] = "", desc[128], line[512];
 	struct tls_client_opts o = { .host = host, .system_trust = 1, .handshake_timeout = 10 };
-	struct stream up;
+	struct stream *up;
 	size_t len;
 	int fd;
 
@@ -56,61 +56,66 @@ static void client(struct stream *s, const char *args)
 		stream_puts(s, "-ERR connect failed\r\n");
 		return;
 	}
-	stream_init(&up, fd, fd, 10000);
-	if (tls_client_start(&up, &o) < 0) {
-		stream_printf(s, "-ERR %s\r\n", stream_strerror(&up));
-	} else if (stream_getline(&up, line, sizeof line, &len) != LINE_OK) {
-		stream_printf(s, "-ERR no greeting: %s\r\n", stream_strerror(&up));
+	if ((up = stream_new(fd, fd, 10000)) == NULL) {
+		stream_puts(s, "-ERR out of memory\r\n");
+	} else if (tls_client_start(up, &o) < 0) {
+		stream_printf(s, "-ERR %s\r\n", stream_strerror(up));
+	} else if (stream_getline(up, line, sizeof line, &len) != LINE_OK) {
+		stream_printf(s, "-ERR no greeting: %s\r\n", stream_strerror(up));
 	} else {
 		line[strcspn(line, "\r\n")] = '\0';
-		stream_printf(s, "+OK verified %s greeting=%s\r\n", tls_describe(&up, desc, sizeof desc), line);
+		stream_printf(s, "+OK verified %s greeting=%s\r\n", tls_describe(up, desc, sizeof desc), line);
 	}
-	stream_shutdown(&up);
+	stream_shutdown(up);
+	stream_free(up);
 	close(fd);
 }
 
 static int session(const struct conn *c, const struct frontend *fe)
 {
-	struct stream s;
+	struct stream *s;
 	char line[514], desc[128];
 	size_t len;
 
-	stream_init(&s, c->rfd, c->wfd, 10000);
-	if (fe->implicit_tls && tls_server_start(&s, &fe->app.cfg) < 0) {
-		log_info("event=tls error=\"%s\"", stream_strerror(&s));
+	if ((s = stream_new(c->rfd, c->wfd, 10000)) == NULL)
+		return EX_OSERR;
+	if (fe->implicit_tls && tls_server_start(s, &fe->app.cfg) < 0) {
+		log_info("event=tls error=\"%s\"", stream_strerror(s));
+		stream_free(s);
 		return EX_PROTOCOL;
 	}
-	stream_puts(&s, "+OK echo ready\r\n");
+	stream_puts(s, "+OK echo ready\r\n");
 	for (;;) {
-		enum line_result r = stream_getline(&s, line, sizeof line, &len);
+		enum line_result r = stream_getline(s, line, sizeof line, &len);
 
 		if (r == LINE_TOO_LONG) {
-			stream_puts(&s, "-ERR too long\r\n");
+			stream_puts(s, "-ERR too long\r\n");
 			continue;
 		}
 		if (r != LINE_OK)
 			break;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (strcmp(line, "STARTTLS") == 0) {
-			stream_puts(&s, "+OK go\r\n");
-			if (tls_server_start(&s, &fe->app.cfg) < 0) {
-				log_info("event=tls error=\"%s\"", stream_strerror(&s));
+			stream_puts(s, "+OK go\r\n");
+			if (tls_server_start(s, &fe->app.cfg) < 0) {
+				log_info("event=tls error=\"%s\"", stream_strerror(s));
 				return EX_PROTOCOL;
 			}
 		} else if (strcmp(line, "TLS") == 0) {
-			stream_printf(&s, "+OK %s\r\n", tls_describe(&s, desc, sizeof desc));
+			stream_printf(s, "+OK %s\r\n", tls_describe(s, desc, sizeof desc));
 		} else if (strcmp(line, "PEER") == 0) {
-			stream_printf(&s, "+OK peer=%s local=%s\r\n", c->peer, c->local);
+			stream_printf(s, "+OK peer=%s local=%s\r\n", c->peer, c->local);
 		} else if (strncmp(line, "CLIENT ", 7) == 0) {
-			client(&s, line + 7);
+			client(s, line + 7);
 		} else if (strcmp(line, "QUIT") == 0) {
-			stream_puts(&s, "+OK bye\r\n");
+			stream_puts(s, "+OK bye\r\n");
 			break;
 		} else {
-			stream_printf(&s, "+OK %s\r\n", line);
+			stream_printf(s, "+OK %s\r\n", line);
 		}
 	}
-	stream_shutdown(&s);
+	stream_shutdown(s);
+	stream_free(s);
 	return EX_OK;
 }
 

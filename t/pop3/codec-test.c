@@ -3,6 +3,7 @@
  * matter), base64 for AUTH PLAIN, numeric arguments. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,7 +106,7 @@ static void test_uint(void)
 
 static int status_of(const char *in)
 {
-	static struct stream s;
+	struct stream *s;
 	char line[64];
 	size_t len;
 	int pfd[2], rc;
@@ -113,8 +114,10 @@ static int status_of(const char *in)
 	if (pipe(pfd) < 0 || write(pfd[1], in, strlen(in)) != (ssize_t)strlen(in))
 		bail("pipe");
 	close(pfd[1]);
-	stream_init(&s, pfd[0], pfd[0], 2000);
-	rc = pop3_status_read(&s, line, sizeof line, &len);
+	if ((s = stream_new(pfd[0], pfd[0], 2000)) == NULL)
+		bail("stream_new: %s", strerror(errno));
+	rc = pop3_status_read(s, line, sizeof line, &len);
+	stream_free(s);
 	close(pfd[0]);
 	return rc;
 }

@@ -80,7 +80,7 @@ static int connect_port(int port)
 
 int main(int argc, char **argv)
 {
-	static struct stream s;
+	struct stream *s;
 	static char line[LINE_MAX_LEN], pw[512];
 	struct tls_client_opts o = { "localhost", NULL, 0, 30 };
 	unsigned long long bytes = 0;
@@ -98,36 +98,38 @@ int main(int argc, char **argv)
 	pw[strcspn(pw, "\r\n")] = '\0';
 	if ((fd = connect_port(atoi(argv[1]))) < 0)
 		return fail("connect failed", NULL);
-	stream_init(&s, fd, fd, 120000);
-	if (strcmp(argv[2], "tls") == 0 && tls_client_start(&s, &o) < 0)
-		return fail("TLS", &s);
-	if (status(&s, line) < 0)
-		return fail("greeting", &s);
+	if ((s = stream_new(fd, fd, 120000)) == NULL)
+		return fail("out of memory", NULL);
+	if (strcmp(argv[2], "tls") == 0 && tls_client_start(s, &o) < 0)
+		return fail("TLS", s);
+	if (status(s, line) < 0)
+		return fail("greeting", s);
 	if (strcmp(argv[2], "stls") == 0 &&
-	    (stream_puts(&s, "STLS\r\n") < 0 || status(&s, line) < 0 || tls_client_start(&s, &o) < 0))
-		return fail("STLS", &s);
+	    (stream_puts(s, "STLS\r\n") < 0 || status(s, line) < 0 || tls_client_start(s, &o) < 0))
+		return fail("STLS", s);
 	t0 = now_ms();
-	if (stream_printf(&s, "USER %s\r\n", argv[4]) < 0 || status(&s, line) < 0 ||
-	    stream_printf(&s, "PASS %s\r\n", pw) < 0 || status(&s, line) < 0)
-		return fail(line, &s);
+	if (stream_printf(s, "USER %s\r\n", argv[4]) < 0 || status(s, line) < 0 ||
+	    stream_printf(s, "PASS %s\r\n", pw) < 0 || status(s, line) < 0)
+		return fail(line, s);
 	t1 = now_ms();
-	if (stream_puts(&s, "STAT\r\n") < 0 || status(&s, line) < 0 || sscanf(line, "+OK %lu", &n) != 1)
-		return fail("STAT", &s);
+	if (stream_puts(s, "STAT\r\n") < 0 || status(s, line) < 0 || sscanf(line, "+OK %lu", &n) != 1)
+		return fail("STAT", s);
 	for (unsigned long i = 1; i <= n; i += WINDOW) {
 		unsigned long end = i + WINDOW - 1 < n ? i + WINDOW - 1 : n;
 
 		for (unsigned long k = i; k <= end; k++)
-			if (stream_printf(&s, "RETR %lu\r\nDELE %lu\r\n", k, k) < 0)
-				return fail("send", &s);
+			if (stream_printf(s, "RETR %lu\r\nDELE %lu\r\n", k, k) < 0)
+				return fail("send", s);
 		for (unsigned long k = i; k <= end; k++)
-			if (status(&s, line) < 0 || body(&s, line, &bytes) < 0 || status(&s, line) < 0)
-				return fail("RETR/DELE", &s);
+			if (status(s, line) < 0 || body(s, line, &bytes) < 0 || status(s, line) < 0)
+				return fail("RETR/DELE", s);
 	}
 	tq = now_ms();
-	if (stream_puts(&s, "QUIT\r\n") < 0 || status(&s, line) < 0)
-		return fail("QUIT", &s);
+	if (stream_puts(s, "QUIT\r\n") < 0 || status(s, line) < 0)
+		return fail("QUIT", s);
 	t2 = now_ms();
-	stream_shutdown(&s);
+	stream_shutdown(s);
+	stream_free(s);
 	close(fd);
 	printf("login_ms=%.3f retr_ms=%.3f quit_ms=%.3f messages=%lu bytes=%llu\n", t1 - t0, t2 - t1,
 	       t2 - tq, n, bytes);

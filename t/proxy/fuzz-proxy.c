@@ -64,36 +64,6 @@ static void fuzz_sasl(const uint8_t *d, size_t n)
 		abort();
 }
 
-static void fuzz_dot(const uint8_t *d, size_t n)
-{
-	struct stream *s;
-	struct buf f, c;
-	struct body_result r;
-	int pfd[2];
-
-	/* the whole input fits the pipe, so one process can write then read */
-	if (n > 60000 || pipe(pfd) < 0)
-		return;
-	if ((s = malloc(sizeof *s)) == NULL || (n && write(pfd[1], d, n) != (ssize_t)n)) {
-		free(s);
-		close(pfd[0]);
-		close(pfd[1]);
-		return;
-	}
-	close(pfd[1]);
-	stream_init(s, pfd[0], pfd[0], 1000);
-	buf_init(&f, 0);
-	buf_init(&c, 0);
-	body_relay(s, DATA_UPSTREAM, sink_buf, &f, sink_buf, &c, &r);
-	if (c.len != r.content || c.len > n || f.len > 2 * n + 2 ||
-	    (!r.in_err && r.raw > n))
-		abort();
-	buf_free(&f);
-	buf_free(&c);
-	close(pfd[0]);
-	free(s);
-}
-
 /* A stream over a pipe already holding d[0..n) (closed for writing). */
 static struct stream *pipe_stream(const void *d, size_t n, int *rfd)
 {
@@ -102,16 +72,40 @@ static struct stream *pipe_stream(const void *d, size_t n, int *rfd)
 
 	if (pipe(pfd) < 0)
 		return NULL;
-	if ((s = malloc(sizeof *s)) == NULL || (n && write(pfd[1], d, n) != (ssize_t)n)) {
-		free(s);
+	if (n && write(pfd[1], d, n) != (ssize_t)n) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return NULL;
 	}
 	close(pfd[1]);
-	stream_init(s, pfd[0], pfd[0], 1000);
+	if ((s = stream_new(pfd[0], pfd[0], 1000)) == NULL) {
+		close(pfd[0]);
+		return NULL;
+	}
 	*rfd = pfd[0];
 	return s;
+}
+
+static void fuzz_dot(const uint8_t *d, size_t n)
+{
+	struct stream *s;
+	struct buf f, c;
+	struct body_result r;
+	int rfd;
+
+	/* the whole input fits the pipe, so one process can write then read */
+	if (n > 60000 || (s = pipe_stream(d, n, &rfd)) == NULL)
+		return;
+	buf_init(&f, 0);
+	buf_init(&c, 0);
+	body_relay(s, DATA_UPSTREAM, sink_buf, &f, sink_buf, &c, &r);
+	if (c.len != r.content || c.len > n || f.len > 2 * n + 2 ||
+	    (!r.in_err && r.raw > n))
+		abort();
+	buf_free(&f);
+	buf_free(&c);
+	stream_free(s);
+	close(rfd);
 }
 
 /* The client's DATA as the proxy relays it: what an LF-lenient upstream
@@ -141,10 +135,8 @@ static void fuzz_data(const uint8_t *d, size_t n)
 		buf_free(&want);
 		return;
 	}
-	up = malloc(sizeof *up);
-	if (up == NULL)
+	if ((up = stream_new(ufd[0], ufd[1], 1000)) == NULL)
 		abort();
-	stream_init(up, ufd[0], ufd[1], 1000);
 	body_relay(in, DATA_STRICT, sink_stream, up, NULL, NULL, &r);
 	if (r.in_err != (dr.st != DS_END) || (!r.in_err && r.raw != used))
 		abort(); /* the relay ends where the strict reader ends */
@@ -173,14 +165,14 @@ static void fuzz_data(const uint8_t *d, size_t n)
 		buf_free(&copy);
 		buf_free(&got);
 		close(bfd);
-		free(back);
+		stream_free(back);
 	}
 	buf_free(&fwd);
 	buf_free(&want);
 	close(ufd[0]);
 	close(ifd);
-	free(in);
-	free(up);
+	stream_free(in);
+	stream_free(up);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -216,7 +216,7 @@ static void relay_case(const char *name, const char *in, size_t inlen, enum data
                        const char *fwd, const char *tee, const char *rest)
 {
 	for (int bytewise = 0; bytewise < 2; bytewise++) {
-		struct stream *s = malloc(sizeof *s);
+		struct stream *s;
 		struct buf f, c;
 		struct body_result r;
 		int pfd[2];
@@ -224,7 +224,7 @@ static void relay_case(const char *name, const char *in, size_t inlen, enum data
 		char line[256];
 		size_t n;
 
-		if (s == NULL || pipe(pfd) < 0)
+		if (pipe(pfd) < 0)
 			bail("pipe: %s", strerror(errno));
 		pid = fork();
 		if (pid == 0) {
@@ -240,7 +240,8 @@ static void relay_case(const char *name, const char *in, size_t inlen, enum data
 			_exit(0);
 		}
 		close(pfd[1]);
-		stream_init(s, pfd[0], pfd[0], 5000);
+		if ((s = stream_new(pfd[0], pfd[0], 5000)) == NULL)
+			bail("stream_new: %s", strerror(errno));
 		buf_init(&f, 0);
 		buf_init(&c, 0);
 		body_relay(s, mode, sink_buf, &f, sink_buf, &c, &r);
@@ -260,7 +261,7 @@ static void relay_case(const char *name, const char *in, size_t inlen, enum data
 		close(pfd[0]);
 		buf_free(&f);
 		buf_free(&c);
-		free(s);
+		stream_free(s);
 	}
 }
 
@@ -291,23 +292,24 @@ static void test_dot(void)
 
 static void test_dot_eof(void)
 {
-	struct stream *s = malloc(sizeof *s);
+	struct stream *s;
 	struct buf f;
 	struct body_result r;
 	int pfd[2];
 
-	if (s == NULL || pipe(pfd) < 0)
+	if (pipe(pfd) < 0)
 		bail("pipe");
 	if (write(pfd[1], "no end\r\n", 8) != 8)
 		bail("write");
 	close(pfd[1]);
-	stream_init(s, pfd[0], pfd[0], 5000);
+	if ((s = stream_new(pfd[0], pfd[0], 5000)) == NULL)
+		bail("stream_new: %s", strerror(errno));
 	buf_init(&f, 0);
 	body_relay(s, DATA_UPSTREAM, sink_buf, &f, NULL, NULL, &r);
 	ok(r.in_err, "EOF before the terminator is an input error");
 	buf_free(&f);
 	close(pfd[0]);
-	free(s);
+	stream_free(s);
 }
 
 static void test_seen(void)
@@ -378,17 +380,18 @@ static void test_seen(void)
 static void handoff_case(int enabled, int pop3, const char *want, const char *name)
 {
 	struct frontend fe;
-	struct stream *s = malloc(sizeof *s);
+	struct stream *s;
 	char got[256] = "";
 	int sv[2], rc;
 	ssize_t n;
 
 	memset(&fe, 0, sizeof fe);
-	if (s == NULL || config_defaults(&fe.app.cfg) < 0 ||
+	if (config_defaults(&fe.app.cfg) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		bail("set-up: %s", strerror(errno));
 	fe.app.cfg.proxy.enabled = enabled;
-	stream_init(s, sv[0], sv[0], 2000);
+	if ((s = stream_new(sv[0], sv[0], 2000)) == NULL)
+		bail("stream_new: %s", strerror(errno));
 	fe.app.cfg.pop3.login_failure_delay = 0;
 	rc = pop3 ? proxy_pop3_takeover(s, &fe, "192.0.2.1", "u%127.0.0.1%abcdefghijklmnop", "pw",
 	                                2, PROXY_POP3_USER_PASS)
@@ -401,7 +404,7 @@ static void handoff_case(int enabled, int pop3, const char *want, const char *na
 	close(sv[0]);
 	close(sv[1]);
 	config_free(&fe.app.cfg);
-	free(s);
+	stream_free(s);
 }
 
 static void test_handoff(void)

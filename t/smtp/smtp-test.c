@@ -3,6 +3,7 @@
  * cases), the trace header and the reply table. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -247,17 +248,19 @@ static void client_case(const char *in, int want_rc, int want_code, const char *
                         struct smtp_caps *caps)
 {
 	static struct smtp_reply r;
-	static struct stream s;
+	struct stream *s;
 	int pfd[2], rc;
 
 	if (pipe(pfd) < 0 || write(pfd[1], in, strlen(in)) != (ssize_t)strlen(in))
 		bail("pipe");
 	close(pfd[1]);
-	stream_init(&s, pfd[0], pfd[0], 2000);
-	rc = smtp_reply_read(&s, &r);
+	if ((s = stream_new(pfd[0], pfd[0], 2000)) == NULL)
+		bail("stream_new: %s", strerror(errno));
+	rc = smtp_reply_read(s, &r);
 	ok(rc == want_rc && (rc < 0 || r.code == want_code), "reply: %s", name);
 	if (caps && rc == 0)
 		smtp_caps_parse(&r, caps);
+	stream_free(s);
 	close(pfd[0]);
 }
 
