@@ -1,5 +1,5 @@
-/* RETR and TOP: a message streams from its age file to the client chunk
- * by verified chunk, with bare LF turned into CRLF and leading dots
+/* RETR and TOP: a message streams from the store (maildrop_read: its age
+ * file, or the store helper's pipe) to the client chunk by verified chunk, with bare LF turned into CRLF and leading dots
  * doubled (RFC 1939 section 3), in constant memory whatever its size. */
 #include "config.h"
 
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypt/age.h"
 #include "pop3/pop3.h"
 #include "util/log.h"
 
@@ -17,7 +16,7 @@
  * be cut off (the connection closes without the final ".", so no client
  * takes it for complete). */
 #define PREFETCH_SIZE (1024 * 1024)
-#define READ_SIZE AGE_CHUNK_SIZE
+#define READ_SIZE (64 * 1024)
 
 static int emit_stream(void *ctx, const void *p, size_t n)
 {
@@ -34,17 +33,17 @@ static void log_damaged(struct pop3 *p, size_t idx, const char *why)
 
 /* Fill the prefetch buffer: its length, or -1 after logging. *eof is set
  * when the whole message (final chunk verified) is in it. */
-static long prefetch(struct pop3 *p, struct age_decryptor *d, size_t idx, int *eof)
+static long prefetch(struct pop3 *p, struct maildrop_reader *d, size_t idx, int *eof)
 {
 	size_t have = 0;
 
 	*eof = 0;
 	while (have < PREFETCH_SIZE) {
 		size_t want = PREFETCH_SIZE - have < READ_SIZE ? PREFETCH_SIZE - have : READ_SIZE;
-		ssize_t r = age_decrypt_read(d, p->prefetch + have, want);
+		ssize_t r = maildrop_read(d, p->prefetch + have, want);
 
 		if (r < 0) {
-			log_damaged(p, idx, r == AGE_ERR_IO ? strerror(errno) : age_strerror((int)r));
+			log_damaged(p, idx, maildrop_read_error(d));
 			return -1;
 		}
 		if (r == 0) {
@@ -58,16 +57,16 @@ static long prefetch(struct pop3 *p, struct age_decryptor *d, size_t idx, int *e
 
 /* After "+OK": the rest of the message, the end marker. -1 ends the
  * session (p->end says why). */
-static int stream_rest(struct pop3 *p, struct age_decryptor *d, size_t idx,
+static int stream_rest(struct pop3 *p, struct maildrop_reader *d, size_t idx,
 		       struct pop3_stuffer *f, size_t have, int eof)
 {
 	if (pop3_stuff(f, p->prefetch, have, emit_stream, p->s) < 0)
 		goto io;
 	while (!eof && !f->done) {
-		ssize_t r = age_decrypt_read(d, p->prefetch, READ_SIZE);
+		ssize_t r = maildrop_read(d, p->prefetch, READ_SIZE);
 
 		if (r < 0) {
-			log_damaged(p, idx, r == AGE_ERR_IO ? strerror(errno) : age_strerror((int)r));
+			log_damaged(p, idx, maildrop_read_error(d));
 			p->end = POP3_END_DAMAGED;
 			return -1;
 		}
@@ -87,7 +86,7 @@ io:
 
 static int send_message(struct pop3 *p, size_t idx, int top, uint64_t lines)
 {
-	struct age_decryptor *d = NULL;
+	struct maildrop_reader *d = NULL;
 	struct pop3_stuffer f;
 	int eof, rc = 0;
 	long have;
@@ -117,8 +116,7 @@ static int send_message(struct pop3 *p, size_t idx, int top, uint64_t lines)
 	log_debug("event=%s mailbox=%s msg=%zu bytes=%llu", top ? "top" : "retr", p->mailbox,
 		  idx + 1, (unsigned long long)f.out_bytes);
 out:
-	if (d != NULL)
-		age_decrypt_end(d);
+	maildrop_reader_end(d);
 	return rc;
 }
 

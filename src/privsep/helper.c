@@ -15,12 +15,12 @@
 #include "privsep/privsep.h"
 #include "proxy/proxy.h"
 #include "store/wire.h"
+#include "util/fdio.h"
 #include "util/log.h"
 #include "util/secmem.h"
 #include "util/wipe.h"
 
 #define HELPER_MAX_LOGINS 16
-#define STREAM_BUF 65536
 
 struct helper {
 	struct store st;
@@ -34,12 +34,16 @@ struct helper {
 	struct wire_frame *f;
 };
 
+static int send_u32(struct helper *h, uint8_t type, int v)
+{
+	uint8_t p[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+
+	return wire_send(h->fd, type, p, sizeof p, NULL, 0, -1);
+}
+
 static int reply(struct helper *h, int err)
 {
-	uint8_t p[4] = {(uint8_t)(err >> 24), (uint8_t)(err >> 16), (uint8_t)(err >> 8),
-	                (uint8_t)err};
-
-	return wire_send(h->fd, WIRE_STATUS, p, sizeof p, NULL, 0, -1);
+	return send_u32(h, WIRE_STATUS, err);
 }
 
 static int reply_rc(struct helper *h, int rc)
@@ -122,57 +126,92 @@ static int send_list(struct helper *h)
 	return reply(h, 0);
 }
 
-/* Decrypt with the mailbox key, encrypt to the parser's one-message key:
- * a pipe the parser reads at its pace; a parser that stops reading closes
- * it (EPIPE here ends the copy). A damaged stored file ends the stream
- * without its final chunk, which the parser's decryptor reports. */
-static void copy_message(struct age_decryptor *in, const struct age_recipient *r, int out)
+/* Up to cap bytes of the message into buf: their number, with *eof when
+ * the whole message verified within them; -1 after logging a damaged file. */
+static ssize_t read_head(struct maildrop_reader *r, uint8_t *buf, size_t cap, int *eof)
 {
-	struct age_encryptor *e = NULL;
-	uint8_t *buf = malloc(STREAM_BUF);
-	ssize_t n = -1;
+	size_t have = 0;
 
-	if (buf == NULL || age_encrypt_begin(&e, r, 1, out) != 0) {
-		e = NULL;
-		goto out;
-	}
-	while ((n = age_decrypt_read(in, buf, STREAM_BUF)) > 0)
-		if (age_encrypt_update(e, buf, (size_t)n) != 0)
+	*eof = 0;
+	while (have < cap) {
+		ssize_t k = maildrop_read(r, buf + have, cap - have);
+		if (k < 0) {
+			log_warning("event=retr_damaged error=\"%s\"", maildrop_read_error(r));
+			return -1;
+		}
+		if (k == 0) {
+			*eof = 1;
 			break;
-	if (n == 0 && age_encrypt_finish(e, NULL) == 0)
-		e = NULL;
-	else if (n < 0)
-		log_warning("event=retr_damaged error=\"%s\"", age_strerror((int)n));
-out:
-	if (e)
-		age_encrypt_abort(e);
-	free(buf);
+		}
+		have += (size_t)k;
+	}
+	return (ssize_t)have;
 }
 
+/* The rest of the plaintext, after the head in buf, into the pipe the
+ * parser reads at its pace; the verdict on the whole message: 0, EBADMSG
+ * for a damaged stored file (the parser has then read only part of it),
+ * EPIPE when the parser stopped reading (TOP, a client gone). */
+static int copy_message(struct maildrop_reader *in, uint8_t *buf, size_t head, int out)
+{
+	ssize_t n = (ssize_t)head;
+
+	do
+		if (fd_write_all(out, buf, (size_t)n) < 0)
+			return errno ? errno : EIO;
+	while ((n = maildrop_read(in, buf, WIRE_MAX_PAYLOAD)) > 0);
+	if (n < 0) {
+		log_warning("event=retr_damaged error=\"%s\"", maildrop_read_error(in));
+		return errno ? errno : EIO;
+	}
+	return 0;
+}
+
+/* A message larger than one frame: STATUS with the read end of a pipe,
+ * the plaintext through it, then MSGEND. */
+static int send_piped(struct helper *h, struct maildrop_reader *r, size_t head)
+{
+	int p[2], err;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return reply_rc(h, -1);
+	err = wire_send(h->fd, WIRE_STATUS, "\0\0\0\0", 4, NULL, 0, p[0]);
+	close(p[0]);
+	if (err == 0)
+		err = copy_message(r, h->f->p, head, p[1]);
+	else
+		err = -1;
+	close(p[1]);
+	return err < 0 ? -1 : send_u32(h, WIRE_MSGEND, err);
+}
+
+/* OPEN: a message that fits one frame goes whole and verified in one
+ * MESSAGE (the common case costs one round trip); a larger one through a
+ * pipe. The request's buffer (secure memory) holds the plaintext. */
 static int open_message(struct helper *h)
 {
-	struct age_decryptor *dec = NULL;
-	struct age_recipient r;
+	struct maildrop_reader *r = NULL;
 	uint32_t i;
-	int p[2];
+	ssize_t head;
+	int eof, rc;
 
-	if (h->md == NULL || wire_parse_open(h->f->p, h->f->len, &i, r.pub) < 0)
+	if (h->md == NULL || wire_parse_u32(h->f->p, h->f->len, &i) < 0)
 		return -1;
 	if (i >= maildrop_count(h->md))
 		return reply(h, EINVAL);
-	if (maildrop_open_message(h->md, i, &dec) < 0)
+	if (maildrop_open_message(h->md, i, &r) < 0)
 		return reply_rc(h, -1);
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		int rc = reply_rc(h, -1);
-		age_decrypt_end(dec);
-		return rc;
-	}
-	if (wire_send(h->fd, WIRE_STATUS, "\0\0\0\0", 4, NULL, 0, p[0]) == 0)
-		copy_message(dec, &r, p[1]);
-	close(p[0]);
-	close(p[1]);
-	age_decrypt_end(dec);
-	return 0;
+	head = read_head(r, h->f->p, WIRE_MAX_PAYLOAD, &eof);
+	if (head < 0)
+		rc = reply_rc(h, -1);
+	else if (eof)
+		rc = wire_send(h->fd, WIRE_MESSAGE, h->f->p, (size_t)head, NULL, 0, -1);
+	else
+		rc = send_piped(h, r, (size_t)head);
+	maildrop_reader_end(r);
+	/* what of the buffer held mail is wiped after the request */
+	h->f->len = head >= 0 && eof ? (uint32_t)head : WIRE_MAX_PAYLOAD;
+	return rc;
 }
 
 static int dele(struct helper *h)
@@ -196,11 +235,9 @@ static int send_failed(struct helper *h, unsigned slot, int err)
  * the failure's STATUS. */
 static int committed(struct helper *h, int rc)
 {
-	uint8_t p[4] = {(uint8_t)(rc >> 24), (uint8_t)(rc >> 16), (uint8_t)(rc >> 8), (uint8_t)rc};
-
 	if (rc < 0)
 		return reply_rc(h, rc);
-	return wire_send(h->fd, WIRE_COMMITTED, p, sizeof p, NULL, 0, -1);
+	return send_u32(h, WIRE_COMMITTED, rc);
 }
 
 /* A delivery request, in the slot its first byte names. */

@@ -23,6 +23,13 @@
 /* Map an age_err to errno (EIO, EBADMSG, EACCES, ENOMEM, EINVAL) and
  * return -1; AGE_ERR_IO keeps the errno the crypt layer left. */
 int store_age_errno(int age_err);
+/* Readers of one message (reader.c): over a stored file, which the reader
+ * then owns; over the store helper's pipe; over the helper's WIRE_MESSAGE
+ * frame f (malloc'd; the reader frees it). On failure fd or f is released. */
+struct wire_frame;
+int store_reader_local(struct maildrop_reader **r, int fd, const struct age_identity *id);
+int store_reader_remote(struct maildrop_reader **r, int helper, int pipe_fd);
+int store_reader_frame(struct maildrop_reader **r, struct wire_frame *f);
 /* id sealed with pw at log_n into a new file at path (exclusive create,
  * fsynced): 0, or -1 with errno and path removed. */
 int store_write_sealed(const char *path, const struct age_identity *id, const char *pw,

@@ -21,6 +21,9 @@
 #include "util/path.h"
 
 #define TMP_CLEAN_LIMIT 1000
+/* Messages asked of the store helper before the client asks: at most this
+ * many, each at most one frame in the socket or one pipe's worth. */
+#define AHEAD 4
 
 struct maildrop {
 	struct mailbox mb;
@@ -30,7 +33,8 @@ struct maildrop {
 	struct maildrop_msg *msgs;
 	char (*uidls)[STORE_UIDL_MAX + 1];
 	size_t n;
-	int msg_fd;         /* the file under the last decryptor handed out */
+	size_t ahead[AHEAD]; /* messages asked of the helper ahead of RETR, in order */
+	size_t nahead;
 	int helper;         /* privilege separation: the store helper's socket, or -1 */
 };
 
@@ -110,7 +114,6 @@ int maildrop_open(struct maildrop **mp, const struct store *st, const char *id,
 	m = secmem_alloc(sizeof *m);   /* it holds the identity */
 	if (m == NULL)
 		return -1;
-	m->msg_fd = -1;
 	m->lock.fd = -1;
 	m->helper = -1;
 	if (st->cfg->store_helper.on) {
@@ -160,36 +163,67 @@ const struct maildrop_msg *maildrop_get(const struct maildrop *m, size_t i)
 	return i < m->n ? &m->msgs[i] : NULL;
 }
 
-int maildrop_open_message(struct maildrop *m, size_t i, struct age_decryptor **d)
+/* The answers to the OPENs sent ahead that nobody wants: read and dropped. */
+static void drop_ahead(struct maildrop *m)
 {
-	char path[PATH_MAX];
+	struct maildrop_reader *r;
+
+	for (; m->nahead > 0; m->nahead--)
+		if (remote_maildrop_reply(m->helper, &r) == 0)
+			maildrop_reader_end(r);
+}
+
+/* Ask for the messages not deleted after `after` until AHEAD are asked. */
+static void ask_ahead(struct maildrop *m, size_t after)
+{
+	size_t next = m->nahead ? m->ahead[m->nahead - 1] + 1 : after + 1;
+
+	for (; m->nahead < AHEAD && next < m->n; next++)
+		if (!m->msgs[next].deleted) {
+			if (remote_maildrop_request(m->helper, next) < 0)
+				return;
+			m->ahead[m->nahead++] = next;
+		}
+}
+
+/* Under privilege separation: message i from the store helper, with the
+ * next ones asked for at once, so the helper decrypts them while this one
+ * goes to the client (archivers fetch in order; a guess that misses costs
+ * the messages read and dropped). Answers come in the order asked. */
+static int open_remote(struct maildrop *m, size_t i, struct maildrop_reader **r)
+{
 	int rc;
 
-	*d = NULL;
+	if (m->nahead > 0 && m->ahead[0] == i) {
+		memmove(m->ahead, m->ahead + 1, --m->nahead * sizeof *m->ahead);
+	} else {
+		drop_ahead(m);
+		if (remote_maildrop_request(m->helper, i) < 0)
+			return -1;
+	}
+	rc = remote_maildrop_reply(m->helper, r);
+	if (rc == 0)
+		ask_ahead(m, i);
+	return rc;
+}
+
+int maildrop_open_message(struct maildrop *m, size_t i, struct maildrop_reader **r)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	*r = NULL;
 	if (i >= m->n || m->msgs[i].deleted) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (m->msg_fd >= 0) {
-		close(m->msg_fd);
-		m->msg_fd = -1;
-	}
 	if (m->helper >= 0)
-		return remote_maildrop_open(m->helper, i, &m->msg_fd, d);
+		return open_remote(m, i, r);
 	if (path_fmt(path, sizeof path, "%s/%s/%s", m->mb.dir, m->files[i].sub, m->files[i].name) < 0)
 		return -1;
-	m->msg_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (m->msg_fd < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return -1;
-	rc = age_decrypt_begin(d, m->msg_fd, &m->id, 1);
-	if (rc != 0) {
-		*d = NULL;
-		store_age_errno(rc);
-		if (errno == EACCES || errno == EINVAL)
-			errno = EBADMSG;    /* not for this key: a damaged message */
-		return -1;
-	}
-	return 0;
+	return store_reader_local(r, fd, &m->id);
 }
 
 int maildrop_delete(struct maildrop *m, size_t i)
@@ -213,12 +247,10 @@ int maildrop_commit(struct maildrop *m)
 	char path[PATH_MAX], cur[PATH_MAX];
 	int rc = 0, err = 0;
 
-	if (m->msg_fd >= 0) {
-		close(m->msg_fd);
-		m->msg_fd = -1;
-	}
-	if (m->helper >= 0)
+	if (m->helper >= 0) {
+		drop_ahead(m);
 		return remote_maildrop_commit(m->helper, m->msgs, m->n);
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		if (!m->msgs[i].deleted)
 			continue;
@@ -247,10 +279,10 @@ void maildrop_close(struct maildrop *m)
 {
 	if (m == NULL)
 		return;
-	if (m->msg_fd >= 0)
-		close(m->msg_fd);
-	if (m->helper >= 0)
+	if (m->helper >= 0) {
+		drop_ahead(m);
 		remote_call(m->helper, WIRE_MCLOSE, 1);
+	}
 	store_lock_release(&m->lock);
 	age_identity_wipe(&m->id);
 	if (m->files != NULL)

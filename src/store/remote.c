@@ -29,29 +29,51 @@ static void put32(uint8_t *p, uint32_t v)
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned slots_used;
 static int slot_err[WIRE_SLOTS]; /* from WIRE_FAILED */
+static int msg_ended, msg_err;   /* the open message's WIRE_MSGEND */
 
-/* A WIRE_FAILED (its length is fixed by wire_parse_header). Locked. */
-static void note_failed(const struct wire_frame *f)
+static int errno_from(uint32_t e)
+{
+	return e > 4095 ? EIO : (int)e;
+}
+
+/* A WIRE_FAILED or WIRE_MSGEND (their lengths are fixed by
+ * wire_parse_header): -1 (EPROTO) for a FAILED of a slot that is not
+ * there. Locked. */
+static int note(const struct wire_frame *f)
 {
 	uint32_t e = 0;
 
+	if (f->type == WIRE_MSGEND) {
+		wire_parse_u32(f->p, 4, &e);
+		msg_ended = 1;
+		msg_err = errno_from(e);
+		return 0;
+	}
+	if (f->p[0] >= WIRE_SLOTS) {
+		errno = EPROTO;
+		return -1;
+	}
 	wire_parse_u32(f->p + 1, 4, &e);
-	slot_err[f->p[0]] = e == 0 || e > 4095 ? EIO : (int)e;
+	slot_err[f->p[0]] = e == 0 ? EIO : errno_from(e);
+	return 0;
 }
 
-/* The next frame that is not a WIRE_FAILED (those are noted). Locked. */
+static int noted(const struct wire_frame *f)
+{
+	return f->type == WIRE_FAILED || f->type == WIRE_MSGEND;
+}
+
+/* The next frame that is not a WIRE_FAILED or WIRE_MSGEND (those are
+ * noted). Locked. */
 static int next_frame(int fd, struct wire_frame *f, int *got_fd)
 {
 	for (;;) {
 		if (wire_recv(fd, f, got_fd) < 0)
 			return -1;
-		if (f->type != WIRE_FAILED)
+		if (!noted(f))
 			return 0;
-		if (f->p[0] >= WIRE_SLOTS) {
-			errno = EPROTO;
+		if (note(f) < 0)
 			return -1;
-		}
-		note_failed(f);
 	}
 }
 
@@ -71,7 +93,7 @@ static int status_locked(int fd, int *got_fd)
 	if (f->type != WIRE_STATUS || wire_parse_u32(f->p, f->len, &e) < 0)
 		errno = EPROTO;
 	else if (e != 0)
-		errno = e > 4095 ? EIO : (int)e;
+		errno = errno_from(e);
 	else
 		rc = 0;
 out:
@@ -85,8 +107,8 @@ out:
 	return rc;
 }
 
-/* Note the WIRE_FAILED frames already waiting, without blocking: nothing
- * else can come unasked. Locked. */
+/* Note the WIRE_FAILED and WIRE_MSGEND frames already waiting, without
+ * blocking: nothing else can come unasked. Locked. */
 static int drain_failed(int fd)
 {
 	uint8_t h[WIRE_HDR];
@@ -98,10 +120,10 @@ static int drain_failed(int fd)
 			return -1;
 		if (wire_recv(fd, f, NULL) < 0)
 			rc = -1;
-		else if (f->type != WIRE_FAILED || f->p[0] >= WIRE_SLOTS)
+		else if (!noted(f))
 			rc = (errno = EPROTO, -1);
 		else
-			note_failed(f);
+			rc = note(f);
 	}
 	free(f);
 	return rc;
@@ -224,7 +246,7 @@ static int committed_locked(int fd)
 	if (f->type == WIRE_COMMITTED && wire_parse_u32(f->p, f->len, &v) == 0 && v <= WIRE_MAX_RCPT)
 		rc = (int)v;
 	else if (f->type == WIRE_STATUS && wire_parse_u32(f->p, f->len, &v) == 0 && v != 0)
-		errno = v > 4095 ? EIO : (int)v;
+		errno = errno_from(v);
 	else
 		errno = EPROTO;
 out:
@@ -307,7 +329,7 @@ static int read_list(int fd, struct list *l)
 		errno = EPROTO;
 		goto out;
 	}
-	errno = e > 4095 ? EIO : (int)e;
+	errno = errno_from(e);
 	rc = e == 0 ? 0 : -1;
 out:
 	free(f);
@@ -344,42 +366,79 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
 	return 0;
 }
 
-int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d)
+/* OPEN's answer: MESSAGE (the frame goes to the reader), STATUS 0 with a
+ * pipe, or a failure's STATUS. Locked. */
+static int open_reply_locked(int fd, struct wire_frame *f, int *pipe_fd)
 {
-	struct age_identity eph;
-	struct age_recipient r;
-	uint8_t req[4 + 32];
-	int rc;
+	uint32_t e = EPROTO;
 
-	if (i > UINT32_MAX || age_identity_generate(&eph) != 0) {
-		errno = i > UINT32_MAX ? EINVAL : EIO;
+	if (next_frame(fd, f, pipe_fd) < 0)
 		return -1;
-	}
-	age_identity_recipient(&eph, &r);
-	put32(req, (uint32_t)i);
-	memcpy(req + 4, r.pub, 32);
-	pthread_mutex_lock(&lock);
-	rc = wire_send(fd, WIRE_OPEN, req, sizeof req, NULL, 0, -1) < 0 ||
-	     status_locked(fd, msg_fd) < 0;
-	pthread_mutex_unlock(&lock);
-	if (rc)
-		goto fail;
-	if (*msg_fd < 0) {
-		errno = EPROTO;
-		goto fail;
-	}
-	rc = age_decrypt_begin(d, *msg_fd, &eph, 1);
-	age_identity_wipe(&eph);
-	if (rc != 0) {
-		*d = NULL;
-		store_age_errno(rc);
-		errno = EBADMSG; /* the helper could not open the stored file */
-		return -1;
-	}
-	return 0;
-fail:
-	age_identity_wipe(&eph);
+	if (f->type == WIRE_MESSAGE && *pipe_fd < 0)
+		return 0;
+	if (f->type == WIRE_STATUS && wire_parse_u32(f->p, f->len, &e) == 0 && e == 0 &&
+	    *pipe_fd >= 0)
+		return 0;
+	if (*pipe_fd >= 0)
+		close(*pipe_fd);
+	*pipe_fd = -1;
+	errno = f->type == WIRE_STATUS && e != 0 ? errno_from(e) : EPROTO;
 	return -1;
+}
+
+int remote_maildrop_request(int fd, size_t i)
+{
+	uint8_t req[4];
+
+	if (i > UINT32_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	put32(req, (uint32_t)i);
+	return send_locked(fd, WIRE_OPEN, req, sizeof req, NULL, 0, 0);
+}
+
+int remote_maildrop_reply(int fd, struct maildrop_reader **r)
+{
+	struct wire_frame *f;
+	int pipe_fd = -1, rc;
+
+	*r = NULL;
+	if ((f = malloc(sizeof *f)) == NULL)
+		return -1;
+	pthread_mutex_lock(&lock);
+	rc = open_reply_locked(fd, f, &pipe_fd);
+	pthread_mutex_unlock(&lock);
+	if (rc < 0) {
+		free(f);
+		return -1;
+	}
+	if (pipe_fd < 0)
+		return store_reader_frame(r, f);
+	free(f);
+	return store_reader_remote(r, fd, pipe_fd);
+}
+
+int remote_maildrop_end(int fd)
+{
+	struct wire_frame *f = NULL;
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	while (!msg_ended && err == 0) {
+		if (f == NULL && (f = malloc(sizeof *f)) == NULL)
+			err = ENOMEM;
+		else if (wire_recv(fd, f, NULL) < 0)
+			err = errno == ECONNRESET ? EIO : errno; /* the helper is gone */
+		else if (!noted(f) || note(f) < 0)
+			err = EPROTO;
+	}
+	if (err == 0)
+		err = msg_err;
+	msg_ended = 0;
+	pthread_mutex_unlock(&lock);
+	free(f);
+	return err;
 }
 
 int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n)

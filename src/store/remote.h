@@ -29,9 +29,17 @@ int remote_call(int fd, uint8_t type, int want_status);
 int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
                           struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1],
                           size_t *n);
-/* Message i as a stream the helper re-encrypts to a fresh key of ours:
- * *msg_fd gets the stream, *d a decryptor over it. */
-int remote_maildrop_open(int fd, size_t i, int *msg_fd, struct age_decryptor **d);
+/* Ask for message i (OPEN), then read the answer into a reader: the whole
+ * message in one frame, or a pipe the helper fills (until that reader's
+ * remote_maildrop_end the helper answers nothing else). Requests and
+ * answers keep their order, so the next message can be asked for before
+ * the current one is read. */
+int remote_maildrop_request(int fd, size_t i);
+int remote_maildrop_reply(int fd, struct maildrop_reader **r);
+/* The helper's WIRE_MSGEND for the open message: 0 when the whole message
+ * verified and was written, else its errno (EBADMSG damaged, EPIPE when
+ * we closed the pipe first). */
+int remote_maildrop_end(int fd);
 /* Sends the deleted indices, then commits. */
 int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n);
 

@@ -89,10 +89,17 @@ int maildrop_open(struct maildrop **m, const struct store *st, const char *id,
 		  const char *password, size_t plen);
 size_t maildrop_count(const struct maildrop *m);
 const struct maildrop_msg *maildrop_get(const struct maildrop *m, size_t i);
-/* A decryptor over message i (release with age_decrypt_end). The file
- * stays open in m until the next maildrop_open_message, commit or close.
- * EBADMSG when the stored file does not open with the mailbox key. */
-int maildrop_open_message(struct maildrop *m, size_t i, struct age_decryptor **d);
+/* A reader over message i (release with maildrop_reader_end before the
+ * next one). EBADMSG when the stored file does not open with the mailbox
+ * key. */
+struct maildrop_reader;
+int maildrop_open_message(struct maildrop *m, size_t i, struct maildrop_reader **r);
+/* Up to n bytes of the plaintext: > 0; 0 only once the whole message has
+ * verified; -1 with errno (EBADMSG: the stored file is damaged). */
+ssize_t maildrop_read(struct maildrop_reader *r, void *buf, size_t n);
+/* Why the last -1, for the log. */
+const char *maildrop_read_error(const struct maildrop_reader *r);
+void maildrop_reader_end(struct maildrop_reader *r);
 int maildrop_delete(struct maildrop *m, size_t i);
 void maildrop_reset(struct maildrop *m);
 /* Apply deletions (unlink + fsync). */

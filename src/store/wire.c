@@ -26,6 +26,9 @@ static int type_range(uint8_t type, struct range *r)
 	case WIRE_TRACE:
 		*r = (struct range){2, WIRE_MAX_PAYLOAD, 1, 0};
 		return 0;
+	case WIRE_MESSAGE:
+		*r = (struct range){0, WIRE_MAX_PAYLOAD - 1, 1, 0};
+		return 0;
 	case WIRE_PREPARE:
 	case WIRE_COMMIT:
 	case WIRE_ABORT:
@@ -39,11 +42,10 @@ static int type_range(uint8_t type, struct range *r)
 		*r = (struct range){MAILBOX_ID_LEN + 1, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD, 1, 0};
 		return 0;
 	case WIRE_OPEN:
-		*r = (struct range){4 + 32, 4 + 32, 1, 0};
-		return 0;
 	case WIRE_DELE:
 	case WIRE_STATUS:
 	case WIRE_COMMITTED:
+	case WIRE_MSGEND:
 		*r = (struct range){4, 4, 1, 0};
 		return 0;
 	case WIRE_SEEN_HAS:
@@ -141,15 +143,6 @@ int wire_parse_u32(const uint8_t *p, size_t len, uint32_t *v)
 	if (len != 4)
 		return proto();
 	*v = get32(p);
-	return 0;
-}
-
-int wire_parse_open(const uint8_t *p, size_t len, uint32_t *index, uint8_t pub[32])
-{
-	if (len != 36)
-		return proto();
-	*index = get32(p);
-	memcpy(pub, p + 4, 32);
 	return 0;
 }
 

@@ -31,7 +31,9 @@ enum wire_type {
 	WIRE_COMMIT = 4,    /* slot; reply COMMITTED, or STATUS on failure */
 	WIRE_ABORT = 5,     /* slot; reply STATUS once the tmp/ files are gone */
 	WIRE_LOGIN = 6,     /* id + password; reply LIST* then STATUS */
-	WIRE_OPEN = 7,      /* u32 index + 32-byte X25519 recipient; reply STATUS (+ fd) */
+	WIRE_OPEN = 7,      /* u32 index; reply MESSAGE (all of a message under 64 KiB),
+	                     * or STATUS (+ the read end of a pipe with the plaintext,
+	                     * then MSGEND once the pipe is closed) */
 	WIRE_DELE = 8,      /* u32 index; no reply */
 	WIRE_MCOMMIT = 9,   /* empty; reply STATUS */
 	WIRE_MCLOSE = 10,   /* empty; reply STATUS once the maildrop lock is released */
@@ -46,6 +48,9 @@ enum wire_type {
 	WIRE_FAILED = 66, /* slot, u32 errno: a delivery's first failed write,
 	                   * unasked, so the sender can stop early */
 	WIRE_COMMITTED = 67, /* u32 copies de-duplication dropped: COMMIT succeeded */
+	WIRE_MSGEND = 68,    /* u32 errno: the opened message was written whole (0),
+	                      * damaged (EBADMSG) or the pipe closed early (EPIPE) */
+	WIRE_MESSAGE = 69,   /* the plaintext of the opened message, whole and verified */
 };
 
 struct wire_frame {
@@ -68,7 +73,6 @@ int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1], 
 /* id and key of a SEEN_HAS / SEEN_ADD (key: 32 lowercase hex digits). */
 int wire_parse_seen(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
                     char key[WIRE_SEEN_KEY + 1]);
-int wire_parse_open(const uint8_t *p, size_t len, uint32_t *index, uint8_t pub[32]);
 int wire_parse_u32(const uint8_t *p, size_t len, uint32_t *v);
 /* One LIST entry at *off; advances *off. uidl gets a NUL. */
 int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,

@@ -44,7 +44,9 @@ static void headers(void)
 	ok(!header_ok(WIRE_LOGIN, MAILBOX_ID_LEN), "LOGIN without a password refused");
 	ok(!header_ok(WIRE_LOGIN, MAILBOX_ID_LEN + WIRE_MAX_PASSWORD + 1),
 	   "LOGIN with an overlong password refused");
-	ok(!header_ok(WIRE_OPEN, 35), "OPEN of the wrong size refused");
+	ok(!header_ok(WIRE_OPEN, 36) && !header_ok(WIRE_OPEN, 3), "OPEN of the wrong size refused");
+	ok(header_ok(WIRE_MSGEND, 4) && !header_ok(WIRE_MSGEND, 5),
+	   "MSGEND carries exactly one errno");
 	ok(!header_ok(0, 0) && !header_ok(14, 4) && !header_ok(255, 0), "unknown types refused");
 	ok(!header_ok(WIRE_SEEN_ADD, MAILBOX_ID_LEN + 31), "SEEN_ADD with a short key refused");
 }
@@ -129,7 +131,7 @@ static void helper(void)
 {
 	uint8_t buf[256], slot_data[2] = {0, 'x'};
 	uint8_t login[17] = "abcdefghijkmn234p", begin[17] = "\0abcdefghijkmn234",
-	        open_req[36] = {0};
+	        open_req[4] = {0};
 	uint32_t st;
 	size_t n;
 
