@@ -6,8 +6,12 @@
 #include "config.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pop3/reply.h"
 #include "t/tap.h"
@@ -125,11 +129,30 @@ static void test_cut(void)
 	is_mem(tiny, len, "-ERR [AUTH\r\n", 12, "a small buffer: the text is cut, never the CRLF");
 }
 
+/* A reply sent with the wrong argument is an internal bug: it aborts
+ * (in a child) before anything is written. */
+static void test_wrong_variant(void)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		bail("fork failed");
+	if (pid == 0) {
+		(void)pop3_reply(NULL, P3_LOGGED_IN);   /* takes {n} */
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		bail("waitpid failed");
+	ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "the wrong variant aborts (status %d)", st);
+}
+
 int main(void)
 {
 	plan_lazy();
 	test_every_entry();
 	test_texts();
 	test_cut();
+	test_wrong_variant();
 	return done_testing();
 }
