@@ -17,6 +17,7 @@
 #include "crypt/age.h"
 #include "net/tls.h"
 #include "pop3/pop3.h"
+#include "pop3/reply.h"
 #include "proxy/handoff.h"
 #include "util/log.h"
 #include "util/slots.h"
@@ -159,7 +160,7 @@ static int login_failed(struct pop3 *p, const char *name, const char *reason, lo
 	p->errors++;
 	/* fail2ban: "peer=<HOST> event=login_failed" */
 	log_warning("event=login_failed user=%s reason=%s", log_q(q, sizeof q, name), reason);
-	return pop3_err(p, "AUTH", "Authentication failed");
+	return pop3_reply(p->s, P3_AUTH_FAILED);
 }
 
 /* A proxy login: the proxy answers the client and, on success, relays the
@@ -200,10 +201,10 @@ static int login_mailbox(struct pop3 *p, enum login_route route, const char *nam
 		case EBUSY:
 			sleep_until(start + p->cfg->pop3.login_failure_delay);
 			log_warning("event=login_in_use mailbox=%s", id);
-			return pop3_err(p, "IN-USE", "Maildrop is in use by another session");
+			return pop3_reply(p->s, P3_IN_USE);
 		default:
 			log_error("event=login mailbox=%s error=\"%s\"", id, strerror(e));
-			return pop3_err(p, "SYS/TEMP", "Cannot open the maildrop now, try again later");
+			return pop3_reply(p->s, P3_MAILDROP_UNAVAILABLE);
 		}
 	}
 	p->md = md;
@@ -212,7 +213,7 @@ static int login_mailbox(struct pop3 *p, enum login_route route, const char *nam
 	log_info("event=login mailbox=%s messages=%zu tls=\"%s\"", id, maildrop_count(md),
 		 tls_describe(p->s, tls, sizeof tls));
 	pop3_enter_state(p, POP3_TRANSACTION);
-	return pop3_ok(p, "Logged in, %zu messages", maildrop_count(md));
+	return pop3_reply_num(p->s, P3_LOGGED_IN, maildrop_count(md));
 }
 
 /* A log-in: to the proxy, or to a maildrop. */
@@ -232,7 +233,7 @@ static int login(struct pop3 *p, const char *name, const char *pw, size_t plen,
 static int refuse_plaintext(struct pop3 *p)
 {
 	p->errors++;
-	return pop3_err(p, "AUTH", "Use STLS first: no credentials without TLS");
+	return pop3_reply(p->s, P3_NEED_TLS);
 }
 
 int pop3_cmd_user(struct pop3 *p, char *args)
@@ -243,12 +244,12 @@ int pop3_cmd_user(struct pop3 *p, char *args)
 		return refuse_plaintext(p);
 	if (len == 0 || len >= sizeof p->user) {
 		p->errors++;
-		return pop3_err(p, NULL, "Usage: USER name");
+		return pop3_reply(p->s, P3_USER_USAGE);
 	}
 	memcpy(p->user, args, len + 1);
 	/* The same answer for every name (RFC 1939 allows -ERR here; that
 	 * would tell which mailboxes exist). */
-	return pop3_ok(p, "Send PASS");
+	return pop3_reply(p->s, P3_SEND_PASS);
 }
 
 int pop3_cmd_pass(struct pop3 *p, char *args)
@@ -259,7 +260,7 @@ int pop3_cmd_pass(struct pop3 *p, char *args)
 		return refuse_plaintext(p);
 	if (p->user[0] == '\0') {
 		p->errors++;
-		return pop3_err(p, NULL, "USER first");
+		return pop3_reply(p->s, P3_USER_FIRST);
 	}
 	rc = login(p, p->user, args, strlen(args), PROXY_POP3_USER_PASS);
 	p->user[0] = '\0';
@@ -278,13 +279,13 @@ static int auth_plain(struct pop3 *p, const unsigned char *msg, size_t len)
 	if (z1 == NULL || (z2 = memchr(z1 + 1, '\0', len - (size_t)(z1 + 1 - msg))) == NULL ||
 	    memchr(z2 + 1, '\0', len - (size_t)(z2 + 1 - msg)) != NULL) {
 		p->errors++;
-		return pop3_err(p, NULL, "Malformed AUTH PLAIN response");
+		return pop3_reply(p->s, P3_AUTH_MALFORMED);
 	}
 	zlen = (size_t)(z1 - msg);
 	clen = (size_t)(z2 - (z1 + 1));
 	if (clen == 0 || clen >= sizeof name) {
 		p->errors++;
-		return pop3_err(p, NULL, "Malformed AUTH PLAIN response");
+		return pop3_reply(p->s, P3_AUTH_MALFORMED);
 	}
 	memcpy(name, z1 + 1, clen);
 	name[clen] = '\0';
@@ -307,7 +308,7 @@ static int read_response(struct pop3 *p, char *resp, size_t size, size_t *len)
 	lr = stream_getline(p->s, resp, size, len);
 	if (lr == LINE_TOO_LONG) {
 		p->errors++;
-		return pop3_err(p, NULL, "Line too long") < 0 ? -1 : 1;
+		return pop3_reply(p->s, P3_LINE_TOO_LONG) < 0 ? -1 : 1;
 	}
 	if (lr != LINE_OK) {
 		p->end = lr == LINE_EOF ? POP3_END_EOF
@@ -317,7 +318,7 @@ static int read_response(struct pop3 *p, char *resp, size_t size, size_t *len)
 	while (*len > 0 && (resp[*len - 1] == '\n' || resp[*len - 1] == '\r'))
 		resp[--*len] = '\0';
 	if (strcmp(resp, "*") == 0)
-		return pop3_err(p, NULL, "Authentication cancelled") < 0 ? -1 : 1;
+		return pop3_reply(p->s, P3_AUTH_CANCELLED) < 0 ? -1 : 1;
 	return 0;
 }
 
@@ -341,7 +342,7 @@ static int auth_plain_cmd(struct pop3 *p, const char *initial)
 		len = 0;   /* RFC 5034: "=" is an empty initial response */
 	if ((n = pop3_base64_decode(b64, len, dec, sizeof dec)) < 0) {
 		p->errors++;
-		rc = pop3_err(p, NULL, "Invalid base64 in AUTH PLAIN response");
+		rc = pop3_reply(p->s, P3_AUTH_BAD_BASE64);
 		goto out;
 	}
 	rc = auth_plain(p, dec, (size_t)n);
@@ -359,7 +360,7 @@ int pop3_cmd_auth(struct pop3 *p, char *args)
 		return refuse_plaintext(p);
 	if (*args == '\0') {
 		/* RFC 1734 clients probe with a bare AUTH for the mechanisms. */
-		if (pop3_ok(p, "Supported mechanisms follow") < 0)
+		if (pop3_reply(p->s, P3_MECHANISMS) < 0)
 			return -1;
 		return stream_puts(p->s, "PLAIN\r\n.\r\n");
 	}
@@ -367,7 +368,7 @@ int pop3_cmd_auth(struct pop3 *p, char *args)
 		*sp++ = '\0';
 	if (strcasecmp(args, "PLAIN") != 0) {
 		p->errors++;
-		return pop3_err(p, NULL, "Unsupported authentication mechanism");
+		return pop3_reply(p->s, P3_AUTH_BAD_MECH);
 	}
 	return auth_plain_cmd(p, sp);
 }

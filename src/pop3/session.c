@@ -16,6 +16,7 @@
 
 #include "net/tls.h"
 #include "pop3/pop3.h"
+#include "pop3/reply.h"
 #include "pop3/session.h"
 #include "util/log.h"
 #include "util/wipe.h"
@@ -126,7 +127,7 @@ static int cmd_capa(struct pop3 *p, char *args)
 	int tls = tls_active(p->s);
 
 	(void)args;
-	if (pop3_ok(p, "Capability list follows") < 0 ||
+	if (pop3_reply(p->s, P3_CAPA) < 0 ||
 	    stream_puts(p->s, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n") < 0)
 		return -1;
 	if (tls && stream_puts(p->s, "USER\r\nSASL PLAIN\r\n") < 0)
@@ -143,9 +144,9 @@ static int cmd_stls(struct pop3 *p, char *args)
 	(void)args;
 	if (tls_active(p->s)) {
 		p->errors++;
-		return pop3_err(p, NULL, "TLS is already active");
+		return pop3_reply(p->s, P3_ALREADY_TLS);
 	}
-	if (pop3_ok(p, "Begin TLS negotiation") < 0)
+	if (pop3_reply(p->s, P3_STLS) < 0)
 		return -1;
 	/* flushes the +OK, drops anything pipelined after STLS */
 	if (tls_server_start(p->s, p->cfg) < 0) {
@@ -161,7 +162,7 @@ static int cmd_stls(struct pop3 *p, char *args)
 static int cmd_noop(struct pop3 *p, char *args)
 {
 	(void)args;
-	return pop3_ok(p, "Nothing done");
+	return pop3_reply(p->s, P3_NOOP);
 }
 
 /* RFC 1939 section 6: QUIT from TRANSACTION applies the deletions. */
@@ -172,7 +173,7 @@ static int cmd_quit(struct pop3 *p, char *args)
 	(void)args;
 	p->end = POP3_END_QUIT;
 	if (p->state != POP3_TRANSACTION) {
-		pop3_ok(p, "Bye");
+		pop3_reply(p->s, P3_BYE);
 		return -1;
 	}
 	for (i = 0; i < maildrop_count(p->md); i++)
@@ -180,11 +181,11 @@ static int cmd_quit(struct pop3 *p, char *args)
 	pop3_enter_state(p, POP3_UPDATE);
 	if (maildrop_commit(p->md) < 0) {
 		log_error("event=update mailbox=%s error=\"%s\"", p->mailbox, strerror(errno));
-		pop3_err(p, "SYS/TEMP", "Some deleted messages were not removed");
+		pop3_reply(p->s, P3_NOT_REMOVED);
 		return -1;
 	}
 	p->deleted = (unsigned)marked;
-	pop3_ok(p, "Bye, %zu messages deleted", marked);
+	pop3_reply_num(p->s, P3_BYE_DELETED, marked);
 	return -1;
 }
 
@@ -223,14 +224,16 @@ static int dispatch(struct pop3 *p, char *line, int *secret)
 	*secret = cmd != NULL && cmd->secret;
 	if (cmd == NULL) {
 		p->errors++;
-		rc = pop3_err(p, NULL, "Unknown command");
+		rc = pop3_reply(p->s, P3_UNKNOWN_COMMAND);
 	} else if (!(cmd->states & (1u << p->state))) {
 		p->errors++;
-		rc = pop3_err(p, NULL, "%s is not valid in the %s state", cmd->name,
-			      pop3_state_name(p->state));
+		rc = pop3_reply_str(p->s,
+				    p->state == POP3_AUTHORIZATION ? P3_NOT_IN_AUTHORIZATION
+								   : P3_NOT_IN_TRANSACTION,
+				    cmd->name);
 	} else if ((cmd->args == 0 && *args) || (cmd->args == 2 && *args == '\0')) {
 		p->errors++;
-		rc = pop3_err(p, NULL, "Wrong arguments for %s", cmd->name);
+		rc = pop3_reply_str(p->s, P3_WRONG_ARGS, cmd->name);
 	} else {
 		rc = cmd->run(p, args);
 	}
@@ -259,7 +262,7 @@ static int read_command(struct pop3 *p)
 	case LINE_TOO_LONG:
 		wipe_input(p);   /* it might have been an overlong PASS */
 		p->errors++;
-		if (pop3_err(p, NULL, "Line too long") < 0) {
+		if (pop3_reply(p->s, P3_LINE_TOO_LONG) < 0) {
 			p->end = POP3_END_IO;
 			return -1;
 		}
@@ -276,9 +279,8 @@ static int read_command(struct pop3 *p)
 			stream_set_timeout(p->s, 5000);
 			if (p->state == POP3_AUTHORIZATION)
 				log_warning("event=login_timeout");
-			pop3_err(p, NULL, "%s, closing",
-				 stream_deadline(p->s) && stream_deadline(p->s) <= stream_now_ms()
-					 ? "Time limit reached" : "Idle for too long");
+			pop3_reply(p->s, stream_deadline(p->s) && stream_deadline(p->s) <= stream_now_ms()
+						 ? P3_TIME_LIMIT : P3_IDLE);
 			stream_flush(p->s);
 		}
 		return -1;
@@ -339,7 +341,7 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 		  fe->implicit_tls);
 	if (store_init(&p->store, p->cfg) < 0) {
 		log_error("event=session error=\"store: %s\"", strerror(errno));
-		pop3_err(p, "SYS/TEMP", "Service not available");
+		pop3_reply(p->s, P3_UNAVAILABLE);
 		stream_flush(p->s);
 		rc = EX_UNAVAILABLE;
 		goto out;
@@ -349,7 +351,7 @@ int pop3_session(const struct conn *c, const struct frontend *fe)
 		p->end = POP3_END_IO;
 		goto out;
 	}
-	if (pop3_ok(p, "%s msgw POP3 server ready", p->cfg->hostname) < 0)
+	if (pop3_reply_str(p->s, P3_GREETING, p->cfg->hostname) < 0)
 		goto out;
 	while (read_command(p) == 0)
 		;

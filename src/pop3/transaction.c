@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pop3/pop3.h"
+#include "pop3/reply.h"
 
 int pop3_msgno(struct pop3 *p, const char *arg, size_t *idx)
 {
@@ -14,15 +15,15 @@ int pop3_msgno(struct pop3 *p, const char *arg, size_t *idx)
 
 	if (pop3_parse_uint(arg, UINT64_MAX, &n) < 0) {
 		p->errors++;
-		pop3_err(p, NULL, "Invalid message number");
+		pop3_reply(p->s, P3_BAD_MSGNO);
 		return -1;
 	}
 	if (n == 0 || n > count) {
-		pop3_err(p, NULL, "No such message");
+		pop3_reply(p->s, P3_NO_SUCH_MESSAGE);
 		return -1;
 	}
 	if (maildrop_get(p->md, (size_t)n - 1)->deleted) {
-		pop3_err(p, NULL, "Message %llu already deleted", (unsigned long long)n);
+		pop3_reply_num(p->s, P3_ALREADY_DELETED, n);
 		return -1;
 	}
 	*idx = (size_t)n - 1;
@@ -61,7 +62,7 @@ static int listing(struct pop3 *p, const char *args, int uidl)
 			return pop3_ok(p, "%zu %s", i + 1, m->uidl);
 		return pop3_ok(p, "%zu %llu", i + 1, (unsigned long long)m->size);
 	}
-	if (pop3_ok(p, uidl ? "Unique-ID listing follows" : "Scan listing follows") < 0)
+	if (pop3_reply(p->s, uidl ? P3_UIDL_LISTING : P3_SCAN_LISTING) < 0)
 		return -1;
 	for (i = 0; i < count; i++) {
 		const struct maildrop_msg *m = maildrop_get(p->md, i);
@@ -96,13 +97,13 @@ int pop3_cmd_dele(struct pop3 *p, char *args)
 	if (pop3_msgno(p, args, &idx) < 0)
 		return 0;
 	if (maildrop_delete(p->md, idx) < 0)
-		return pop3_err(p, "SYS/TEMP", "Cannot mark message %zu", idx + 1);
-	return pop3_ok(p, "Message %zu deleted", idx + 1);
+		return pop3_reply_num(p->s, P3_CANNOT_MARK, idx + 1);
+	return pop3_reply_num(p->s, P3_DELETED, idx + 1);
 }
 
 int pop3_cmd_rset(struct pop3 *p, char *args)
 {
 	(void)args;
 	maildrop_reset(p->md);
-	return pop3_ok(p, "Maildrop has %zu messages", maildrop_count(p->md));
+	return pop3_reply_num(p->s, P3_RESET, maildrop_count(p->md));
 }

@@ -14,6 +14,7 @@
 #include "net/tls.h"
 #include "proxy/handoff.h"
 #include "pop3/pop3.h"
+#include "pop3/reply.h"
 #include "proxy/proxy.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -23,17 +24,10 @@
 #define UIDL_MAX 70 /* RFC 1939 7 */
 
 struct pp {
-	struct stream *c;
-	const struct frontend *fe;
-	const struct config *cfg;
-	struct upstream up;
-	struct proxy_target t;
-	struct proxy_box box;
+	struct proxy_session ps; /* client, upstream, target, mailbox, copies */
 	char account[PROXY_USER_MAX + PROXY_HOST_MAX + 2];
 	char line[POP_LINE]; /* the upstream's last status line, CR LF */
 	size_t len;
-	struct tee tee;
-	struct committer cm;
 	char cm_uid[UIDL_MAX + 1];
 	int quit_sent;
 };
@@ -41,20 +35,14 @@ struct pp {
 /* A status line from the upstream: 1 +OK, 0 -ERR, -1 lost or garbled. */
 static int up_status(struct pp *p)
 {
-	return pop3_status_read(p->up.s, p->line, sizeof p->line, &p->len);
+	return pop3_status_read(p->ps.up.s, p->line, sizeof p->line, &p->len);
 }
 
 static int up_cmd(struct pp *p, const char *cmd)
 {
-	if (stream_puts(p->up.s, cmd) < 0 || stream_puts(p->up.s, "\r\n") < 0 ||
-	    stream_flush(p->up.s) < 0)
+	if (upstream_send(&p->ps.up, cmd) < 0)
 		return -1;
 	return up_status(p);
-}
-
-static void log_login(struct pp *p, const char *result, const char *detail)
-{
-	proxy_log_login("pop3", &p->t, result, detail);
 }
 
 static int copy_header(struct pp *p, const char *uid, struct buf *h)
@@ -67,7 +55,7 @@ static int copy_header(struct pp *p, const char *uid, struct buf *h)
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	return buf_appendf(h,
 	                   "X-Msgw-Proxy: retrieved; server=%s; user=%s;\r\n\tuidl=%s;\r\n\t%s\r\n",
-	                   p->t.host, p->t.user, uid ? uid : "unknown", date);
+	                   p->ps.t.host, p->ps.t.user, uid ? uid : "unknown", date);
 }
 
 static void log_message(struct pp *p, const char *uid, const char *result)
@@ -76,26 +64,27 @@ static void log_message(struct pp *p, const char *uid, const char *result)
 	    strcmp(result, "stored") == 0 || strcmp(result, "already_stored") == 0 ? LOG_LVL_INFO
 	                                                                           : LOG_LVL_ERROR,
 	    "event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
-	    p->t.mailbox, p->t.host, uid ? uid : "unknown", (unsigned long long)p->tee.bytes,
-	    result, p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
+	    p->ps.t.mailbox, p->ps.t.host, uid ? uid : "unknown",
+	    (unsigned long long)p->ps.tee.bytes, result, p->ps.tee.err ? " error=" : "",
+	    p->ps.tee.err ? strerror(p->ps.tee.err) : "");
 }
 
 /* Wait for the previous copy's commit (see committer_start) and log it:
  * a failure loudly, since the client has the message but the archive not. */
 static void commit_wait(struct pp *p)
 {
-	struct committer *c = &p->cm;
+	struct committer *c = &p->ps.cm;
 
 	if (!committer_wait(c))
 		return;
 	log_msg(
 	    c->rc == 0 ? LOG_LVL_INFO : LOG_LVL_ERROR,
 	    "event=proxy_message proto=pop3 mailbox=%s target=%s uidl=%s bytes=%llu result=%s%s%s",
-	    p->t.mailbox, p->t.host, p->cm_uid, (unsigned long long)c->tee.bytes,
+	    p->ps.t.mailbox, p->ps.t.host, p->cm_uid, (unsigned long long)c->tee.bytes,
 	    c->rc == 0 ? "stored" : "not_recorded", c->rc ? " error=" : "",
 	    c->rc ? strerror(c->tee.err) : "");
 	if (c->seen_rc)
-		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->ps.t.mailbox,
 		            strerror(c->seen_rc));
 }
 
@@ -150,11 +139,11 @@ static int identify(struct pp *p, int top, struct retrieval *r)
 		return 0;
 	seen_key(p->account, r->uid, r->key);
 	r->keyed = 1;
-	if (p->cm.running && strcmp(p->cm.key, r->key) == 0)
+	if (p->ps.cm.running && strcmp(p->ps.cm.key, r->key) == 0)
 		commit_wait(p); /* the same message, its copy still being committed */
-	r->seen = seen_has(&p->box, r->key);
+	r->seen = seen_has(&p->ps.box, r->key);
 	if (r->seen < 0) {
-		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->ps.t.mailbox,
 		            strerror(errno));
 		r->seen = 0;
 	}
@@ -168,8 +157,8 @@ static void copy_begin(struct pp *p, const struct retrieval *r)
 
 	buf_init(&h, 4096);
 	if (copy_header(p, r->uid, &h) == 0)
-		(void)tee_begin(&p->tee, &p->box, h.data, h.len,
-		                (uint64_t)p->cfg->smtp.max_message_size);
+		(void)tee_begin(&p->ps.tee, &p->ps.box, h.data, h.len,
+		                (uint64_t)p->ps.cfg->smtp.max_message_size);
 	buf_free(&h);
 }
 
@@ -180,7 +169,7 @@ static int up_retrieve(struct pp *p, const char *cmd)
 	int st = up_cmd(p, cmd);
 
 	if (st == 0)
-		(void)stream_write(p->c, p->line, p->len);
+		(void)stream_write(p->ps.c, p->line, p->len);
 	return st;
 }
 
@@ -195,25 +184,25 @@ static int retrieve_streamed(struct pp *p, const char *cmd, int top, struct retr
 		return st;
 	if (!r->seen)
 		copy_begin(p, r);
-	(void)stream_write(p->c, p->line, p->len);
-	body_relay(p->up.s, DATA_UPSTREAM, sink_stream, p->c,
-	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
+	(void)stream_write(p->ps.c, p->line, p->len);
+	body_relay(p->ps.up.s, DATA_UPSTREAM, sink_stream, p->ps.c,
+	           tee_active(&p->ps.tee) ? sink_tee : NULL, &p->ps.tee, &dr);
 	if (dr.in_err) {
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		return -1;
 	}
-	(void)stream_puts(p->c, ".\r\n");
+	(void)stream_puts(p->ps.c, ".\r\n");
 	if (r->seen) {
 		log_message(p, r->uid, "already_stored");
-	} else if (top && (r->size == 0 || p->tee.bytes != r->size)) {
-		tee_abort(&p->tee); /* only part of the message: no copy of a part */
-	} else if (!dr.tee_err && !dr.fwd_err && tee_active(&p->tee)) {
+	} else if (top && (r->size == 0 || p->ps.tee.bytes != r->size)) {
+		tee_abort(&p->ps.tee); /* only part of the message: no copy of a part */
+	} else if (!dr.tee_err && !dr.fwd_err && tee_active(&p->ps.tee)) {
 		/* the client has the message: commit while it asks for more */
 		commit_wait(p);
 		snprintf(p->cm_uid, sizeof p->cm_uid, "%s", r->uid ? r->uid : "unknown");
-		committer_start(&p->cm, &p->tee, r->keyed ? r->key : NULL);
+		committer_start(&p->ps.cm, &p->ps.tee, r->keyed ? r->key : NULL);
 	} else {
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		log_message(p, r->uid, "not_recorded");
 	}
 	return 1;
@@ -232,35 +221,35 @@ static int retrieve_required(struct pp *p, const char *cmd, struct retrieval *r)
 	if (st <= 0)
 		return st;
 	copy_begin(p, r);
-	body_relay(p->up.s, DATA_UPSTREAM, NULL, NULL, tee_active(&p->tee) ? sink_tee : NULL,
-	           &p->tee, &dr);
+	body_relay(p->ps.up.s, DATA_UPSTREAM, NULL, NULL, tee_active(&p->ps.tee) ? sink_tee : NULL,
+	           &p->ps.tee, &dr);
 	if (dr.in_err) {
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		return -1;
 	}
-	first = p->tee.bytes;
-	if (dr.tee_err || !tee_active(&p->tee) || tee_commit(&p->tee) < 0) {
-		tee_abort(&p->tee);
+	first = p->ps.tee.bytes;
+	if (dr.tee_err || !tee_active(&p->ps.tee) || tee_commit(&p->ps.tee) < 0) {
+		tee_abort(&p->ps.tee);
 		log_message(p, r->uid, "not_recorded");
-		(void)stream_puts(p->c, "-ERR [SYS/TEMP] The gateway could not record a copy of "
-		                        "this message\r\n");
+		(void)pop3_reply(p->ps.c, P3_PROXY_NOT_RECORDED);
 		return 1;
 	}
 	log_message(p, r->uid, "stored");
-	if (r->keyed && seen_add(&p->box, r->key) < 0)
-		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->t.mailbox,
+	if (r->keyed && seen_add(&p->ps.box, r->key) < 0)
+		log_warning("event=proxy_seen_index mailbox=%s error=\"%s\"", p->ps.t.mailbox,
 		            strerror(errno));
 	if ((st = up_retrieve(p, cmd)) <= 0)
 		return st;
-	(void)stream_write(p->c, p->line, p->len);
-	body_relay(p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
+	(void)stream_write(p->ps.c, p->line, p->len);
+	body_relay(p->ps.up.s, DATA_UPSTREAM, sink_stream, p->ps.c, NULL, NULL, &dr);
 	if (dr.in_err || dr.fwd_err || dr.content != first) {
-		log_error("event=proxy_message proto=pop3 mailbox=%s uidl=%s result=changed_upstream "
-		          "detail=\"second transfer differs from the recorded copy\"",
-		          p->t.mailbox, r->uid ? r->uid : "unknown");
+		log_error(
+		    "event=proxy_message proto=pop3 mailbox=%s uidl=%s result=changed_upstream "
+		    "detail=\"second transfer differs from the recorded copy\"",
+		    p->ps.t.mailbox, r->uid ? r->uid : "unknown");
 		return -1; /* no final dot: the client never has an unrecorded whole */
 	}
-	(void)stream_puts(p->c, ".\r\n");
+	(void)stream_puts(p->ps.c, ".\r\n");
 	return 1;
 }
 
@@ -292,12 +281,12 @@ static int do_retrieve(struct pp *p, const char *line, int top)
 	while (*arg == ' ')
 		arg++;
 	if (msg_args(arg, top, r.num) < 0) {
-		(void)stream_puts(p->c, top ? "-ERR Syntax: TOP msg n\r\n" : "-ERR Syntax: RETR msg\r\n");
+		(void)pop3_reply(p->ps.c, top ? P3_TOP_USAGE : P3_RETR_USAGE);
 		return 0;
 	}
 	if (identify(p, top, &r) < 0)
 		return -1;
-	if (!top && p->cfg->proxy.pop3_require_copy && !r.seen)
+	if (!top && p->ps.cfg->proxy.pop3_require_copy && !r.seen)
 		st = retrieve_required(p, line, &r);
 	else
 		st = retrieve_streamed(p, line, top, &r);
@@ -312,7 +301,7 @@ static void relay(struct pp *p)
 	size_t n;
 
 	for (;;) {
-		enum line_result lr = stream_getline(p->c, line, sizeof line, &n);
+		enum line_result lr = stream_getline(p->ps.c, line, sizeof line, &n);
 		const char *const *k;
 		struct body_result dr;
 		int st;
@@ -320,7 +309,7 @@ static void relay(struct pp *p)
 		if (lr == LINE_EOF || lr == LINE_ERROR)
 			return;
 		if (lr == LINE_TOO_LONG) {
-			(void)stream_puts(p->c, "-ERR Line too long\r\n");
+			(void)pop3_reply(p->ps.c, P3_LINE_TOO_LONG);
 			continue;
 		}
 		chomp(line, &n);
@@ -328,9 +317,9 @@ static void relay(struct pp *p)
 			p->quit_sent = 1;
 			commit_wait(p); /* every copy is in place before +OK */
 			if (up_cmd(p, "QUIT") >= 0)
-				(void)stream_write(p->c, p->line, p->len);
+				(void)stream_write(p->ps.c, p->line, p->len);
 			else
-				(void)stream_puts(p->c, "+OK Bye\r\n");
+				(void)pop3_reply(p->ps.c, P3_BYE);
 			return;
 		}
 		if (verb_is(line, "RETR") || verb_is(line, "TOP")) {
@@ -341,38 +330,35 @@ static void relay(struct pp *p)
 		for (k = known; *k && !verb_is(line, *k); k++)
 			;
 		if (*k == NULL) {
-			(void)stream_puts(p->c, verb_is(line, "USER") || verb_is(line, "PASS") ||
-			                                verb_is(line, "AUTH") ||
-			                                verb_is(line, "APOP") ||
-			                                verb_is(line, "STLS")
-			                            ? "-ERR Already authenticated\r\n"
-			                            : "-ERR Unknown command\r\n");
+			(void)pop3_reply(p->ps.c, verb_is(line, "USER") || verb_is(line, "PASS") ||
+			                                  verb_is(line, "AUTH") ||
+			                                  verb_is(line, "APOP") ||
+			                                  verb_is(line, "STLS")
+			                              ? P3_PROXY_ALREADY_AUTH
+			                              : P3_UNKNOWN_COMMAND);
 			continue;
 		}
 		if ((st = up_cmd(p, line)) < 0)
 			goto lost;
-		(void)stream_write(p->c, p->line, p->len);
+		(void)stream_write(p->ps.c, p->line, p->len);
 		if (st == 1 && pop3_multiline(line)) {
-			body_relay(p->up.s, DATA_UPSTREAM, sink_stream, p->c, NULL, NULL, &dr);
+			body_relay(p->ps.up.s, DATA_UPSTREAM, sink_stream, p->ps.c, NULL, NULL,
+			           &dr);
 			if (dr.in_err)
 				goto lost;
-			(void)stream_puts(p->c, ".\r\n");
+			(void)stream_puts(p->ps.c, ".\r\n");
 		}
 	}
 lost:
-	(void)stream_puts(p->c, "-ERR [SYS/TEMP] Connection to the target server lost\r\n");
+	(void)pop3_reply(p->ps.c, P3_PROXY_LOST);
 }
-
-/* The one reply to every refusal before the upstream has answered the
- * credentials, as msgw-pop3's own failed log-in; the reason is logged. */
-#define REFUSAL "-ERR [AUTH] Authentication failed\r\n"
 
 /* Connect and TLS: -1 (err filled) when the target is no usable server. */
 static int up_open(struct pp *p, int implicit, char *err, size_t errlen)
 {
-	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_pop3.std_ports, err, errlen) < 0)
+	if (upstream_connect(&p->ps.up, p->ps.cfg, &p->ps.t, proxy_pop3.std_ports, err, errlen) < 0)
 		return -1;
-	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, errlen) < 0)
+	if (implicit && upstream_tls(&p->ps.up, p->ps.cfg, p->ps.t.host, err, errlen) < 0)
 		return -1;
 	snprintf(err, errlen, "bad greeting");
 	if (up_status(p) != 1)
@@ -381,92 +367,68 @@ static int up_open(struct pp *p, int implicit, char *err, size_t errlen)
 		snprintf(err, errlen, "STLS refused");
 		if (up_cmd(p, "STLS") != 1)
 			return -1;
-		if (upstream_tls(&p->up, p->cfg, p->t.host, err, errlen) < 0)
+		if (upstream_tls(&p->ps.up, p->ps.cfg, p->ps.t.host, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /* The client's credentials, the same way it sent them: 1 +OK, 0 -ERR,
- * -1 lost. */
-static int up_credentials(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how,
-                          char *cmd, size_t csize, char *msg)
+ * -1 lost (or out of memory). */
+static int up_credentials(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how)
 {
-	size_t ulen = strlen(p->t.user), mlen = ulen + plen + 2;
+	char user[PROXY_USER_MAX + 8], *cmd;
+	size_t size = plen + sizeof "PASS ";
 	int st;
 
 	if (how == PROXY_POP3_SASL_PLAIN) {
-		msg[0] = '\0';
-		memcpy(msg + 1, p->t.user, ulen);
-		msg[ulen + 1] = '\0';
-		memcpy(msg + ulen + 2, pass, plen);
-		memcpy(cmd, "AUTH PLAIN ", 11);
-		if (b64_encode(msg, mlen, cmd + 11, csize - 11) < 0)
+		if ((cmd = proxy_auth_plain(&p->ps, pass, plen, &size)) == NULL)
 			return -1;
-		return up_cmd(p, cmd);
+		st = up_cmd(p, cmd);
+	} else {
+		snprintf(user, sizeof user, "USER %s", p->ps.t.user);
+		if ((st = up_cmd(p, user)) != 1)
+			return st;
+		if ((cmd = malloc(size)) == NULL)
+			return -1;
+		snprintf(cmd, size, "PASS %.*s", (int)plen, pass);
+		st = up_cmd(p, cmd);
 	}
-	snprintf(cmd, csize, "USER %s", p->t.user);
-	if ((st = up_cmd(p, cmd)) != 1)
-		return st;
-	snprintf(cmd, csize, "PASS %.*s", (int)plen, pass);
-	return up_cmd(p, cmd);
+	wipe(cmd, size);
+	free(cmd);
+	return st;
 }
 
 /* Connect, TLS, then the credentials. Returns 1 logged in, 0 refused by
  * the upstream (its reply sent), -1 failed (logged; the caller refuses). */
 static int up_login(struct pp *p, const char *pass, size_t plen, enum proxy_pop3_auth how)
 {
-	char err[256], *cmd = NULL, *msg = NULL;
-	size_t mlen = strlen(p->t.user) + plen + 2, clen = (mlen + 2) / 3 * 4 + 32 + mlen;
-	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls), st = -1;
+	char err[256];
+	int implicit = upstream_implicit(p->ps.t.port, p->ps.fe->implicit_tls), st = -1;
 
-	if (up_open(p, implicit, err, sizeof err) < 0)
-		goto fail;
-	snprintf(err, sizeof err, "lost during log-in");
-	if ((cmd = malloc(clen)) == NULL || (msg = malloc(mlen + 1)) == NULL)
-		goto fail;
-	if ((st = up_credentials(p, pass, plen, how, cmd, clen, msg)) < 0)
-		goto fail;
-	(void)stream_write(p->c, p->line, p->len); /* the upstream's verdict */
-	log_login(p, st == 1 ? "ok" : "rejected_by_target", NULL);
-	goto out;
-fail:
-	st = -1;
-	/* a stream failure (timeout, reset) says more than the step's name */
-	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && stream_error(p->up.s) != STREAM_OK &&
-	                  stream_error(p->up.s) != STREAM_TLS
-	              ? stream_strerror(p->up.s)
-	              : err);
-out:
-	if (p->up.fd >= 0)
-		stream_wipe_output(p->up.s); /* PASS / AUTH, sent */
-	if (cmd)
-		wipe(cmd, clen);
-	if (msg)
-		wipe(msg, mlen + 1);
-	free(cmd);
-	free(msg);
+	if (up_open(p, implicit, err, sizeof err) == 0) {
+		snprintf(err, sizeof err, "lost during log-in");
+		st = up_credentials(p, pass, plen, how);
+	}
+	if (st < 0)
+		proxy_session_upstream_failed(&p->ps, err);
+	if (p->ps.up.fd >= 0)
+		stream_wipe_output(p->ps.up.s); /* PASS / AUTH, sent */
+	if (st < 0)
+		return -1;
+	(void)stream_write(p->ps.c, p->line, p->len); /* the upstream's verdict */
+	proxy_session_log(&p->ps, st == 1 ? "ok" : "rejected_by_target", NULL);
 	return st;
 }
 
-/* Everything checked before the upstream is involved: NULL, or the reply
- * (one text for every refusal but the caller bug of a client not on TLS). */
-static const char *check_login(struct pp *p, const char *peer, const char *login)
+/* The dedup key: the upstream account, host case-folded. */
+static void set_account(struct pp *p)
 {
-	const struct proxy_client cl = {&proxy_pop3, peer, tls_active(p->c), p->fe->implicit_tls};
-	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
 	size_t i;
 
-	if (r != PROXY_OK)
-		return r == PROXY_NO_TLS
-		           ? "-ERR [PRIVACY] Use STLS first: no credentials over plain text\r\n"
-		           : REFUSAL;
-	/* the dedup key: the upstream account, host case-folded */
-	snprintf(p->account, sizeof p->account, "%s%%%s", p->t.user, p->t.host);
-	for (i = strlen(p->t.user) + 1; p->account[i]; i++)
+	snprintf(p->account, sizeof p->account, "%s%%%s", p->ps.t.user, p->ps.t.host);
+	for (i = strlen(p->ps.t.user) + 1; p->account[i]; i++)
 		p->account[i] = (char)tolower((unsigned char)p->account[i]);
-	return NULL;
 }
 
 int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const char *peer,
@@ -474,41 +436,31 @@ int proxy_pop3_takeover(struct stream *client, const struct frontend *fe, const 
                         enum proxy_pop3_auth how)
 {
 	struct pp *p = calloc(1, sizeof *p);
-	long long start = stream_now_ms();
-	const char *why;
-	int rc = PROXY_REFUSED, st;
+	enum proxy_refusal why;
+	int rc = PROXY_REFUSED, st = -1;
 
 	if (p == NULL) {
-		(void)stream_puts(client, "-ERR [SYS/TEMP] Out of memory\r\n");
+		(void)pop3_reply(client, P3_NO_MEMORY);
 		return PROXY_REFUSED;
 	}
-	p->c = client;
-	p->fe = fe;
-	tcp_nodelay(stream_wfd(client));
-	p->cfg = &fe->app.cfg;
-	p->up.fd = -1;
-	if ((why = check_login(p, peer, login)) != NULL ||
-	    (st = up_login(p, password, plen, how)) < 0) {
-		proxy_refusal_delay(p->cfg, start);
-		(void)stream_puts(client, why ? why : REFUSAL);
-		goto out;
+	proxy_session_init(&p->ps, &proxy_pop3, client, fe);
+	if ((why = proxy_session_check(&p->ps, peer, login)) == PROXY_OK) {
+		set_account(p);
+		st = up_login(p, password, plen, how);
 	}
-	if (st != 1)
-		goto out;
-	rc = PROXY_FINISHED;
-	stream_login_done(client);
-	stream_set_timeout(client, p->cfg->pop3.idle_timeout * 1000);
-	relay(p);
-out:
+	if (st < 0) {
+		/* one reply to every refusal (the reason is logged), but for
+		 * the caller bug of a client not on TLS */
+		proxy_session_refusal_delay(&p->ps);
+		(void)pop3_reply(client, why == PROXY_NO_TLS ? P3_PROXY_NEED_TLS : P3_AUTH_FAILED);
+	} else if (st == 1) {
+		rc = PROXY_FINISHED;
+		proxy_session_relay_start(&p->ps, p->ps.cfg->pop3.idle_timeout * 1000);
+		relay(p);
+	}
 	commit_wait(p);
-	if (p->up.fd >= 0 && !p->quit_sent) {
-		(void)stream_puts(p->up.s, "QUIT\r\n");
-		(void)stream_flush(p->up.s);
-	}
-	upstream_close(&p->up);
-	tee_abort(&p->tee);
+	proxy_session_end(&p->ps, !p->quit_sent);
 	wipe(p->line, sizeof p->line);
 	free(p);
-	(void)stream_flush(client);
 	return rc;
 }

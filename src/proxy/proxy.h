@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "conf/conf.h"
+#include "net/frontend.h"
 #include "crypt/b64.h"
 #include "sasl/sasl.h"
 #include "smtp/data.h"
@@ -102,6 +103,8 @@ int upstream_connect(struct upstream *u, const struct config *cfg, const struct 
 int upstream_tls(struct upstream *u, const struct config *cfg, const char *host, char *err,
                  size_t errlen);
 void upstream_close(struct upstream *u);
+/* line and CR LF to the upstream, flushed: 0 or -1. */
+int upstream_send(struct upstream *u, const char *line);
 /* TCP_NODELAY on a socket (relayed data is buffered already). */
 void tcp_nodelay(int fd);
 /* Implicit TLS when the client came on implicit TLS or the port says so. */
@@ -189,6 +192,46 @@ struct body_result {
  * after the terminator stays in the stream. */
 void body_relay(struct stream *in, enum data_mode mode, sink_fn fwd, void *fctx, sink_fn tee,
                 void *tctx, struct body_result *r);
+
+/* --- takeover.c: what the SMTP and POP3 takeovers share --- */
+/* A proxy session's common part: the SMTP and POP3 sessions (struct sp
+ * in smtp.c, struct pp in pop3.c) hold it as their member ps. */
+struct proxy_session {
+	const struct proxy_proto *proto;
+	struct stream *c; /* the client, owned by the front end */
+	const struct frontend *fe;
+	const struct config *cfg;
+	long long start;       /* when the log-in came: the refusal delay counts from here */
+	struct upstream up;    /* fd -1 until connected */
+	struct proxy_target t; /* from the log-in, once checked */
+	struct proxy_box box;  /* the mailbox the copies go to */
+	struct tee tee;        /* the copy being written */
+	struct committer cm;   /* the copy being committed */
+};
+
+/* A log-in has come on client: no upstream yet, TCP_NODELAY on the client. */
+void proxy_session_init(struct proxy_session *ps, const struct proxy_proto *proto,
+                        struct stream *client, const struct frontend *fe);
+/* The checks before the upstream is involved (proxy_check_login). */
+enum proxy_refusal proxy_session_check(struct proxy_session *ps, const char *peer,
+                                       const char *login);
+/* "event=proxy_login ..." for this session's protocol and target. */
+void proxy_session_log(const struct proxy_session *ps, const char *result, const char *detail);
+/* The upstream failed at step before it answered the credentials: logged
+ * with the stream's own error when it has one (a timeout, a reset). */
+void proxy_session_upstream_failed(const struct proxy_session *ps, const char *step);
+/* Before the uniform refusal goes out: the same delay as a failed log-in. */
+void proxy_session_refusal_delay(const struct proxy_session *ps);
+/* The upstream accepted the log-in: the client's log-in limit is over,
+ * each read and write now waits at most timeout_ms. */
+void proxy_session_relay_start(struct proxy_session *ps, int timeout_ms);
+/* "AUTH PLAIN " and base64 of NUL user NUL password, the same command
+ * line for SMTP (RFC 4954) and POP3 (RFC 5034): in a buffer of its own,
+ * *size bytes, which the caller wipes and frees; NULL when out of memory. */
+char *proxy_auth_plain(const struct proxy_session *ps, const char *pass, size_t plen, size_t *size);
+/* The end (after the caller's last commit_wait): QUIT upstream when
+ * send_quit, close it, drop an unfinished copy, flush the client. */
+void proxy_session_end(struct proxy_session *ps, int send_quit);
 
 /* --- reply helpers --- */
 /* Does the (space-separated) line start with verb, case-insensitively? */

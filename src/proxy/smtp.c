@@ -48,17 +48,10 @@ enum relay_state {
 static const char *const relay_state_names[] = {"relay", "bdat_failed", "lost", "quit"};
 
 struct sp {
-	struct stream *c;
-	const struct frontend *fe;
-	const struct config *cfg;
-	struct upstream up;
-	struct proxy_target t;
-	struct proxy_box box;
+	struct proxy_session ps; /* client, upstream, target, mailbox, copies */
 	enum relay_state st;
 	struct buf from, rcpts;
 	size_t nrcpt;
-	struct tee tee;
-	struct committer cm;
 	struct smtp_reply r;
 	struct smtp_caps caps; /* the upstream's, from its last EHLO */
 	struct ent g[GROUP_MAX];
@@ -85,11 +78,11 @@ static int lost(struct sp *p)
  * ends there (with up_dead set, nothing more goes upstream). */
 static int up_reply(struct sp *p, int after_data)
 {
-	if (smtp_reply_read(p->up.s, &p->r) < 0)
+	if (smtp_reply_read(p->ps.up.s, &p->r) < 0)
 		return -1;
 	if (p->r.code == 354 && !after_data) {
-		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s", p->t.mailbox,
-		          p->t.host);
+		log_error("event=proxy_unexpected_354 proto=smtp mailbox=%s target=%s",
+		          p->ps.t.mailbox, p->ps.t.host);
 		enter(p, RS_LOST);
 		return -1;
 	}
@@ -99,21 +92,20 @@ static int up_reply(struct sp *p, int after_data)
 /* One command to the upstream and its reply; -1 when the upstream is lost. */
 static int up_cmd(struct sp *p, const char *cmd)
 {
-	if (stream_puts(p->up.s, cmd) < 0 || stream_puts(p->up.s, "\r\n") < 0 ||
-	    stream_flush(p->up.s) < 0)
+	if (upstream_send(&p->ps.up, cmd) < 0)
 		return -1;
 	return up_reply(p, 0);
 }
 
 static void client_reply(struct sp *p, const char *text)
 {
-	(void)stream_puts(p->c, text);
+	(void)stream_puts(p->ps.c, text);
 }
 
 /* One of the proxy's own replies, from the SMTP codec's table. */
 static void say(struct sp *p, enum reply r)
 {
-	(void)reply_send(p->c, r, NULL);
+	(void)reply_send(p->ps.c, r, NULL);
 }
 
 /* The upstream's EHLO reply for the client: without STARTTLS and AUTH,
@@ -174,8 +166,8 @@ static int trace_header(struct sp *p, char *out, size_t size)
 	n = snprintf(
 	    out, size,
 	    "X-Msgw-Proxy: sent; from=%s;\r\n\trcpt=%s;\r\n\tserver=%s; user=%s;\r\n\t%s\r\n",
-	    p->from.len ? p->from.data : "<>", p->rcpts.len ? p->rcpts.data : "", p->t.host,
-	    p->t.user, date);
+	    p->from.len ? p->from.data : "<>", p->rcpts.len ? p->rcpts.data : "", p->ps.t.host,
+	    p->ps.t.user, date);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -197,17 +189,17 @@ static int tee_start_header(struct sp *p)
 	int n, rc = -1;
 
 	if (hdr == NULL) {
-		p->tee.err = ENOMEM;
-		tee_abort(&p->tee);
+		p->ps.tee.err = ENOMEM;
+		tee_abort(&p->ps.tee);
 		return -1;
 	}
 	n = trace_header(p, hdr, ENV_MAX * 2 + 1024);
 	if (n < 0)
-		p->tee.err = EINVAL;
+		p->ps.tee.err = EINVAL;
 	else
-		rc = tee_write(&p->tee, hdr, (size_t)n);
+		rc = tee_write(&p->ps.tee, hdr, (size_t)n);
 	if (rc < 0)
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 	free(hdr);
 	return rc;
 }
@@ -216,27 +208,28 @@ static void log_message(struct sp *p, const char *result)
 {
 	log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu "
 	         "result=%s%s%s",
-	         p->t.mailbox, p->t.host, (unsigned long long)p->tee.bytes, p->nrcpt, result,
-	         p->tee.err ? " error=" : "", p->tee.err ? strerror(p->tee.err) : "");
+	         p->ps.t.mailbox, p->ps.t.host, (unsigned long long)p->ps.tee.bytes, p->nrcpt,
+	         result, p->ps.tee.err ? " error=" : "",
+	         p->ps.tee.err ? strerror(p->ps.tee.err) : "");
 }
 
 /* Wait for the previous copy's commit (see committer_start) and log it. */
 static void commit_wait(struct sp *p)
 {
-	struct committer *c = &p->cm;
+	struct committer *c = &p->ps.cm;
 
 	if (!committer_wait(c))
 		return;
 	if (c->rc == 0) {
 		log_info("event=proxy_message proto=smtp mailbox=%s target=%s bytes=%llu rcpts=%zu "
 		         "result=stored",
-		         p->t.mailbox, p->t.host, (unsigned long long)c->tee.bytes, c->nrcpt);
+		         p->ps.t.mailbox, p->ps.t.host, (unsigned long long)c->tee.bytes, c->nrcpt);
 		return;
 	}
 	/* The upstream has the message already; a 4xx now would make the
 	 * client send it twice. Say so loudly instead. */
 	log_error("event=proxy_copy_lost proto=smtp mailbox=%s target=%s error=\"%s\"",
-	          p->t.mailbox, p->t.host, strerror(c->tee.err));
+	          p->ps.t.mailbox, p->ps.t.host, strerror(c->tee.err));
 }
 
 /* The upstream accepted the message: make the copy permanent, in the
@@ -244,8 +237,8 @@ static void commit_wait(struct sp *p)
 static void finish_copy(struct sp *p)
 {
 	commit_wait(p);
-	p->cm.nrcpt = p->nrcpt;
-	committer_start(&p->cm, &p->tee, NULL);
+	p->ps.cm.nrcpt = p->nrcpt;
+	committer_start(&p->ps.cm, &p->ps.tee, NULL);
 }
 
 /* The upstream has answered the end of a message: keep the copy on 2xx,
@@ -255,7 +248,7 @@ static int conclude(struct sp *p)
 	if (p->r.code / 100 == 2) {
 		finish_copy(p);
 	} else {
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		log_message(p, "rejected");
 	}
 	client_reply(p, p->r.text);
@@ -274,35 +267,36 @@ static int do_data(struct sp *p)
 		 * read the client's and drop the upstream connection */
 		enter(p, RS_LOST);
 	}
-	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
-	body_relay(p->c, DATA_STRICT, p->st == RS_LOST ? NULL : sink_stream, p->up.s,
-	           tee_active(&p->tee) ? sink_tee : NULL, &p->tee, &dr);
-	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
+	stream_set_timeout(p->ps.c, p->ps.cfg->smtp.data_timeout * 1000);
+	body_relay(p->ps.c, DATA_STRICT, p->st == RS_LOST ? NULL : sink_stream, p->ps.up.s,
+	           tee_active(&p->ps.tee) ? sink_tee : NULL, &p->ps.tee, &dr);
+	stream_set_timeout(p->ps.c, p->ps.cfg->smtp.command_timeout * 1000);
 	if (dr.in_err) {
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		return -1;
 	}
 	if (dr.too_long && !dr.tee_err) {
 		/* refused as msgw-smtp refuses it; never completed upstream */
-		p->tee.err = EMSGSIZE;
+		p->ps.tee.err = EMSGSIZE;
 		dr.tee_err = 1;
 	}
-	if (p->st != RS_LOST && !dr.tee_err && !dr.fwd_err && tee_ready(&p->tee) < 0)
+	if (p->st != RS_LOST && !dr.tee_err && !dr.fwd_err && tee_ready(&p->ps.tee) < 0)
 		dr.tee_err = 1;
 	if (p->st == RS_LOST || dr.tee_err || dr.fwd_err) {
 		/* Never send the final dot for a message not recorded whole:
 		 * dropping the connection makes the upstream discard it. */
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		log_message(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? "upstream_lost"
 		                                                        : "not_recorded");
-		say(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST ? R_PROXY_LOST
-		                                                     : store_failure_reply(p->tee.err));
+		say(p, dr.fwd_err && !dr.tee_err && p->st != RS_LOST
+		           ? R_PROXY_LOST
+		           : store_failure_reply(p->ps.tee.err));
 		enter(p, RS_LOST);
 		env_clear(p);
 		return 0;
 	}
 	if (up_cmd(p, ".") < 0) {
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		say(p, R_PROXY_LOST);
 		enter(p, RS_LOST);
 		return 0;
@@ -336,58 +330,59 @@ static int do_bdat(struct sp *p, const char *line)
 	/* checked when the line was read (classify) */
 	if (cmd_parse_bdat(line + 5, &size, &last) < 0)
 		return -1;
-	if (size > (uint64_t)p->cfg->smtp.max_message_size) {
+	if (size > (uint64_t)p->ps.cfg->smtp.max_message_size) {
 		say(p, R_PROXY_CHUNK_TOO_BIG);
 		say(p, R_PROXY_CLOSING);
 		return -1;
 	}
 	if (!p->caps.chunking || p->st == RS_BDAT_FAILED) {
-		if (skip_bytes(p->c, size) < 0)
+		if (skip_bytes(p->ps.c, size) < 0)
 			return -1;
 		say(p, p->caps.chunking ? R_BAD_SEQUENCE : R_PROXY_NO_BDAT);
 		return 0;
 	}
-	if (!tee_active(&p->tee) &&
-	    (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0 ||
-	     tee_start_header(p) < 0)) {
-		if (skip_bytes(p->c, size) < 0)
+	if (!tee_active(&p->ps.tee) && (tee_begin(&p->ps.tee, &p->ps.box, "", 0,
+	                                          (uint64_t)p->ps.cfg->smtp.max_message_size) < 0 ||
+	                                tee_start_header(p) < 0)) {
+		if (skip_bytes(p->ps.c, size) < 0)
 			return -1;
 		log_message(p, "not_recorded");
-		say(p, store_failure_reply(p->tee.err));
+		say(p, store_failure_reply(p->ps.tee.err));
 		enter(p, RS_BDAT_FAILED);
 		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	snprintf(cmd, sizeof cmd, "BDAT %llu\r\n", (unsigned long long)size);
-	if (stream_puts(p->up.s, cmd) < 0)
+	if (stream_puts(p->ps.up.s, cmd) < 0)
 		goto lost;
-	stream_set_timeout(p->c, p->cfg->smtp.data_timeout * 1000);
+	stream_set_timeout(p->ps.c, p->ps.cfg->smtp.data_timeout * 1000);
 	for (left = size; left > 0;) {
 		char blk[8192];
-		ssize_t r = stream_read(p->c, blk, left < sizeof blk ? (size_t)left : sizeof blk);
+		ssize_t r =
+		    stream_read(p->ps.c, blk, left < sizeof blk ? (size_t)left : sizeof blk);
 		if (r <= 0) {
-			tee_abort(&p->tee);
+			tee_abort(&p->ps.tee);
 			return -1;
 		}
-		if (tee_active(&p->tee))
-			(void)tee_write(&p->tee, blk, (size_t)r);
-		if (stream_write(p->up.s, blk, (size_t)r) < 0)
+		if (tee_active(&p->ps.tee))
+			(void)tee_write(&p->ps.tee, blk, (size_t)r);
+		if (stream_write(p->ps.up.s, blk, (size_t)r) < 0)
 			goto lost;
 		left -= (uint64_t)r;
 	}
-	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
-	tee_ok = tee_active(&p->tee) && (!last || tee_ready(&p->tee) == 0);
-	if (stream_flush(p->up.s) < 0 || up_reply(p, 0) < 0)
+	stream_set_timeout(p->ps.c, p->ps.cfg->smtp.command_timeout * 1000);
+	tee_ok = tee_active(&p->ps.tee) && (!last || tee_ready(&p->ps.tee) == 0);
+	if (stream_flush(p->ps.up.s) < 0 || up_reply(p, 0) < 0)
 		goto lost;
 	if (p->r.code / 100 != 2 || !tee_ok) {
 		enter(p, RS_BDAT_FAILED);
-		tee_abort(&p->tee);
+		tee_abort(&p->ps.tee);
 		if (p->r.code / 100 != 2) {
 			log_message(p, "rejected");
 			client_reply(p, p->r.text);
 			return 0;
 		}
 		log_message(p, "not_recorded");
-		say(p, store_failure_reply(p->tee.err));
+		say(p, store_failure_reply(p->ps.tee.err));
 		return up_cmd(p, "RSET") < 0 ? lost(p) : 0;
 	}
 	if (!last) {
@@ -398,7 +393,7 @@ static int do_bdat(struct sp *p, const char *line)
 		goto lost;
 	return conclude(p);
 lost:
-	tee_abort(&p->tee);
+	tee_abort(&p->ps.tee);
 	say(p, R_PROXY_LOST);
 	enter(p, RS_LOST);
 	return 0;
@@ -508,9 +503,10 @@ static void dead_reply(struct ent *e)
  * upstream; when it cannot be, the DATA is refused here. */
 static void data_begin(struct sp *p, struct ent *e)
 {
-	tee_abort(&p->tee);
-	if (tee_begin(&p->tee, &p->box, "", 0, (uint64_t)p->cfg->smtp.max_message_size) < 0) {
-		local(e, store_failure_reply(p->tee.err));
+	tee_abort(&p->ps.tee);
+	if (tee_begin(&p->ps.tee, &p->ps.box, "", 0, (uint64_t)p->ps.cfg->smtp.max_message_size) <
+	    0) {
+		local(e, store_failure_reply(p->ps.tee.err));
 		log_message(p, "not_recorded");
 	}
 }
@@ -526,7 +522,7 @@ static size_t read_group(struct sp *p, int *eof)
 	*eof = 0;
 	while (!last && n < GROUP_MAX) {
 		struct ent *e = &p->g[n];
-		enum line_result lr = stream_getline(p->c, e->line, sizeof e->line, &e->len);
+		enum line_result lr = stream_getline(p->ps.c, e->line, sizeof e->line, &e->len);
 
 		if (lr == LINE_EOF || lr == LINE_ERROR) {
 			*eof = 1;
@@ -545,10 +541,10 @@ static size_t read_group(struct sp *p, int *eof)
 		if (e->kind == E_DATA)
 			data_begin(p, e);
 		if ((e->kind == E_FWD || e->kind == E_DATA || e->kind == E_QUIT) &&
-		    (stream_write(p->up.s, e->line, e->len) < 0 ||
-		     stream_puts(p->up.s, "\r\n") < 0))
+		    (stream_write(p->ps.up.s, e->line, e->len) < 0 ||
+		     stream_puts(p->ps.up.s, "\r\n") < 0))
 			enter(p, RS_LOST);
-		if (!last && stream_pending(p->c) == 0 && !stream_input_ready(p->c, 0))
+		if (!last && stream_pending(p->ps.c) == 0 && !stream_input_ready(p->ps.c, 0))
 			last = 1;
 	}
 	return n;
@@ -582,7 +578,7 @@ static int run_group(struct sp *p, size_t n)
 {
 	size_t i;
 
-	if (p->st != RS_LOST && stream_flush(p->up.s) < 0)
+	if (p->st != RS_LOST && stream_flush(p->ps.up.s) < 0)
 		enter(p, RS_LOST);
 	for (i = 0; i < n; i++) {
 		struct ent *e = &p->g[i];
@@ -600,7 +596,7 @@ static int run_group(struct sp *p, size_t n)
 			continue;
 		}
 		if (p->st == RS_LOST || up_reply(p, e->kind == E_DATA) < 0) {
-			tee_abort(&p->tee);
+			tee_abort(&p->ps.tee);
 			say(p, R_PROXY_LOST_CLOSING);
 			return 1;
 		}
@@ -612,7 +608,7 @@ static int run_group(struct sp *p, size_t n)
 		}
 		if (e->kind == E_DATA) {
 			if (p->r.code != 354) {
-				tee_abort(&p->tee);
+				tee_abort(&p->ps.tee);
 				client_reply(p, p->r.text);
 			} else if (do_data(p) < 0) {
 				return 1;
@@ -628,77 +624,57 @@ static void relay(struct sp *p)
 {
 	int eof = 0;
 
-	stream_set_timeout(p->c, p->cfg->smtp.command_timeout * 1000);
 	while (!eof) {
 		size_t n = read_group(p, &eof);
 		if (run_group(p, n))
 			break;
 	}
-	tee_abort(&p->tee);
-	(void)stream_flush(p->c);
+	tee_abort(&p->ps.tee);
+	(void)stream_flush(p->ps.c);
 }
 
 /* SASL PLAIN, or LOGIN, as the upstream offers; the encoded credentials
  * are wiped as soon as they are sent. */
 static int up_auth(struct sp *p, const char *pass, size_t plen)
 {
-	size_t ulen = strlen(p->t.user), mlen = ulen + plen + 2;
-	size_t elen = (mlen + 2) / 3 * 4 + 32;
-	char *msg = malloc(mlen + 1), *enc = malloc(elen);
+	size_t ulen = strlen(p->ps.t.user), size = (ulen > plen ? ulen : plen) / 3 * 4 + 8;
+	char *line = NULL;
 	int rc = -1;
 
-	if (msg == NULL || enc == NULL)
-		goto out;
 	if (p->caps.auth_plain) {
-		msg[0] = '\0';
-		memcpy(msg + 1, p->t.user, ulen);
-		msg[ulen + 1] = '\0';
-		memcpy(msg + ulen + 2, pass, plen);
-		memcpy(enc, "AUTH PLAIN ", 11);
-		if (b64_encode(msg, mlen, enc + 11, elen - 11) < 0)
-			goto out;
-		rc = up_cmd(p, enc);
-	} else {
+		if ((line = proxy_auth_plain(&p->ps, pass, plen, &size)) != NULL)
+			rc = up_cmd(p, line);
+	} else if ((line = malloc(size)) != NULL) {
 		if (up_cmd(p, "AUTH LOGIN") < 0 || p->r.code != 334 ||
-		    b64_encode(p->t.user, ulen, enc, elen) < 0 || up_cmd(p, enc) < 0 ||
-		    p->r.code != 334 || b64_encode(pass, plen, enc, elen) < 0)
+		    b64_encode(p->ps.t.user, ulen, line, size) < 0 || up_cmd(p, line) < 0 ||
+		    p->r.code != 334 || b64_encode(pass, plen, line, size) < 0)
 			goto out;
-		rc = up_cmd(p, enc);
+		rc = up_cmd(p, line);
 	}
 out:
-	stream_wipe_output(p->up.s); /* the encoded credentials, sent */
-	if (msg)
-		wipe(msg, mlen + 1);
-	if (enc)
-		wipe(enc, elen);
-	free(msg);
-	free(enc);
+	stream_wipe_output(p->ps.up.s); /* the encoded credentials, sent */
+	if (line)
+		wipe(line, size);
+	free(line);
 	return rc;
 }
-
-static void log_login(struct sp *p, const char *result, const char *detail)
-{
-	proxy_log_login("smtp", &p->t, result, detail);
-}
-
-/* The one reply to every refusal before the upstream has answered the
- * credentials; the reason is in the log only (see handoff.h). */
 
 /* Connect, TLS, capabilities: everything before a credential leaves.
  * -1 (logged) when the target is not a usable mail server. */
 static int up_open(struct sp *p)
 {
 	char err[256];
-	int implicit = upstream_implicit(p->t.port, p->fe->implicit_tls);
+	int implicit = upstream_implicit(p->ps.t.port, p->ps.fe->implicit_tls);
 
-	if (upstream_connect(&p->up, p->cfg, &p->t, proxy_smtp.std_ports, err, sizeof err) < 0)
+	if (upstream_connect(&p->ps.up, p->ps.cfg, &p->ps.t, proxy_smtp.std_ports, err,
+	                     sizeof err) < 0)
 		goto fail;
-	if (implicit && upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
+	if (implicit && upstream_tls(&p->ps.up, p->ps.cfg, p->ps.t.host, err, sizeof err) < 0)
 		goto fail;
 	snprintf(err, sizeof err, "bad greeting or EHLO reply");
-	if (smtp_reply_read(p->up.s, &p->r) < 0 || p->r.code != 220)
+	if (smtp_reply_read(p->ps.up.s, &p->r) < 0 || p->r.code != 220)
 		goto fail;
-	snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
+	snprintf(err, sizeof err, "EHLO %s", p->ps.cfg->hostname);
 	if (up_cmd(p, err) < 0 || p->r.code != 250)
 		goto fail;
 	smtp_caps_parse(&p->r, &p->caps);
@@ -706,9 +682,9 @@ static int up_open(struct sp *p)
 		snprintf(err, sizeof err, "no STARTTLS offered");
 		if (!p->caps.starttls || up_cmd(p, "STARTTLS") < 0 || p->r.code != 220)
 			goto fail;
-		if (upstream_tls(&p->up, p->cfg, p->t.host, err, sizeof err) < 0)
+		if (upstream_tls(&p->ps.up, p->ps.cfg, p->ps.t.host, err, sizeof err) < 0)
 			goto fail;
-		snprintf(err, sizeof err, "EHLO %s", p->cfg->hostname);
+		snprintf(err, sizeof err, "EHLO %s", p->ps.cfg->hostname);
 		if (up_cmd(p, err) < 0 || p->r.code != 250)
 			goto fail;
 		smtp_caps_parse(&p->r, &p->caps);
@@ -718,84 +694,56 @@ static int up_open(struct sp *p)
 		goto fail;
 	return 0;
 fail:
-	/* a stream failure (timeout, reset) says more than the step's name */
-	log_login(p, "upstream_failed",
-	          p->up.fd >= 0 && stream_error(p->up.s) != STREAM_OK &&
-	                  stream_error(p->up.s) != STREAM_TLS
-	              ? stream_strerror(p->up.s)
-	              : err);
+	proxy_session_upstream_failed(&p->ps, err);
 	return -1;
 }
 
-static void up_quit(struct sp *p)
+/* Connect, TLS, then the credentials: 1 logged in, 0 refused by the
+ * upstream (its reply sent), -1 failed (logged; the caller refuses). */
+static int up_login(struct sp *p, const char *pass, size_t plen)
 {
-	if (p->up.fd < 0)
-		return;
-	/* never after an unfinished DATA: the upstream would take it as text */
-	if (p->st != RS_LOST && p->st != RS_QUIT) {
-		(void)stream_puts(p->up.s, "QUIT\r\n");
-		(void)stream_flush(p->up.s);
+	if (up_open(p) < 0)
+		return -1;
+	if (up_auth(p, pass, plen) < 0) {
+		proxy_session_upstream_failed(&p->ps, "lost during AUTH");
+		return -1;
 	}
-	upstream_close(&p->up);
-}
-
-/* Everything checked before the upstream is involved: 0, or -1 with the
- * reply (one for every refusal but the caller bug of a client not on TLS). */
-static int check_login(struct sp *p, const char *peer, const char *login, enum reply *why)
-{
-	const struct proxy_client cl = {&proxy_smtp, peer, tls_active(p->c), p->fe->implicit_tls};
-	enum proxy_refusal r = proxy_check_login(p->cfg, &cl, login, &p->t, &p->box);
-
-	*why = r == PROXY_NO_TLS ? R_NEED_TLS : R_PROXY_REFUSED;
-	return r == PROXY_OK ? 0 : -1;
+	client_reply(p, p->r.text); /* the upstream's own verdict */
+	proxy_session_log(&p->ps, p->r.code == 235 ? "ok" : "rejected_by_target", NULL);
+	return p->r.code == 235;
 }
 
 int proxy_smtp_takeover(struct stream *client, const struct frontend *fe, const char *peer,
                         const char *login, const char *password, size_t plen)
 {
 	struct sp *p = calloc(1, sizeof *p);
-	long long start = stream_now_ms();
-	enum reply why = R_PROXY_REFUSED;
-	int rc = PROXY_REFUSED;
+	enum proxy_refusal why;
+	int rc = PROXY_REFUSED, st = -1;
 
 	if (p == NULL) {
 		(void)reply_send(client, R_PROXY_NO_MEMORY, NULL);
 		return PROXY_REFUSED;
 	}
-	p->c = client;
-	p->fe = fe;
-	tcp_nodelay(stream_wfd(client));
-	p->cfg = &fe->app.cfg;
-	p->up.fd = -1;
+	proxy_session_init(&p->ps, &proxy_smtp, client, fe);
 	buf_init(&p->from, 1024);
 	buf_init(&p->rcpts, ENV_MAX);
-	if (check_login(p, peer, login, &why) < 0 || up_open(p) < 0) {
-		proxy_refusal_delay(p->cfg, start);
-		say(p, why);
-		goto out;
+	if ((why = proxy_session_check(&p->ps, peer, login)) == PROXY_OK)
+		st = up_login(p, password, plen);
+	if (st < 0) {
+		/* one reply to every refusal (the reason is logged), but for
+		 * the caller bug of a client not on TLS */
+		proxy_session_refusal_delay(&p->ps);
+		say(p, why == PROXY_NO_TLS ? R_NEED_TLS : R_PROXY_REFUSED);
+	} else if (st == 1) {
+		rc = PROXY_FINISHED;
+		proxy_session_relay_start(&p->ps, p->ps.cfg->smtp.command_timeout * 1000);
+		relay(p);
 	}
-	if (up_auth(p, password, plen) < 0) {
-		log_login(p, "upstream_failed", "lost during AUTH");
-		proxy_refusal_delay(p->cfg, start);
-		say(p, R_PROXY_REFUSED);
-		goto out;
-	}
-	client_reply(p, p->r.text); /* the upstream's own verdict */
-	if (p->r.code != 235) {
-		log_login(p, "rejected_by_target", NULL);
-		goto out;
-	}
-	log_login(p, "ok", NULL);
-	rc = PROXY_FINISHED;
-	stream_login_done(p->c);
-	relay(p);
-out:
 	commit_wait(p);
-	up_quit(p);
-	tee_abort(&p->tee);
+	/* never QUIT after an unfinished DATA: the upstream would take it as text */
+	proxy_session_end(&p->ps, p->st != RS_LOST && p->st != RS_QUIT);
 	buf_free(&p->from);
 	buf_free(&p->rcpts);
 	free(p);
-	(void)stream_flush(client);
 	return rc;
 }

@@ -163,3 +163,10 @@ void upstream_close(struct upstream *u)
 	close(u->fd);
 	u->fd = -1;
 }
+
+int upstream_send(struct upstream *u, const char *line)
+{
+	if (stream_puts(u->s, line) < 0 || stream_puts(u->s, "\r\n") < 0 || stream_flush(u->s) < 0)
+		return -1;
+	return 0;
+}

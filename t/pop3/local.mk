@@ -1,6 +1,9 @@
 # t/pop3: tests of src/pop3
 check_PROGRAMS += t/pop3/codec-test t/pop3/pop3-bench-client t/pop3/pop3-fill
 t_pop3_codec_test_LDADD = $(TAP_LIBS)
+check_PROGRAMS += t/pop3/reply-test
+t_pop3_reply_test_LDADD = $(TAP_LIBS)
+TESTS += t/pop3/reply-test
 t_pop3_pop3_bench_client_LDADD = $(MSGW_LIBS)
 t_pop3_pop3_fill_LDADD = $(MSGW_LIBS)
 TESTS += t/pop3/codec-test t/pop3/protocol.t t/pop3/maildrop.t t/pop3/clients.t t/pop3/large.t
