@@ -54,13 +54,8 @@ struct pop3 {
 };
 
 /* Status texts come from the reply table (pop3/reply.h). pop3_ok is for
- * the +OK lines that carry data (STAT's drop listing, LIST n and UIDL n);
- * pop3_ok and pop3_err are also retr.c's until its texts move to the
- * table (P3_OCTETS, P3_NO_MEMORY, P3_UNREADABLE, P3_UNDECRYPTABLE,
- * P3_TOP_USAGE). */
+ * the +OK lines that carry data (STAT's drop listing, LIST n and UIDL n). */
 int pop3_ok(struct pop3 *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int pop3_err(struct pop3 *p, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 void pop3_enter_state(struct pop3 *p, enum pop3_state to);
 const char *pop3_state_name(enum pop3_state st);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pop3/pop3.h"
+#include "pop3/reply.h"
 #include "util/log.h"
 
 /* Plaintext decrypted before "+OK" is sent: a message up to this size is
@@ -93,18 +94,18 @@ static int send_message(struct pop3 *p, size_t idx, int top, uint64_t lines)
 
 	if (p->prefetch == NULL && (p->prefetch = malloc(PREFETCH_SIZE)) == NULL) {
 		log_error("event=retr error=\"out of memory\"");
-		return pop3_err(p, "SYS/TEMP", "Out of memory, try again later");
+		return pop3_reply(p->s, P3_NO_MEMORY);
 	}
 	if (maildrop_open_message(p->md, idx, &d) < 0) {
 		log_damaged(p, idx, strerror(errno));
-		return pop3_err(p, NULL, "Message %zu cannot be read", idx + 1);
+		return pop3_reply_num(p->s, P3_UNREADABLE, idx + 1);
 	}
 	if ((have = prefetch(p, d, idx, &eof)) < 0) {
-		rc = pop3_err(p, NULL, "Message %zu cannot be decrypted", idx + 1);
+		rc = pop3_reply_num(p->s, P3_UNDECRYPTABLE, idx + 1);
 		goto out;
 	}
 	pop3_stuffer_init(&f, top, lines);
-	if (pop3_ok(p, "%llu octets", (unsigned long long)maildrop_get(p->md, idx)->size) < 0 ||
+	if (pop3_reply_num(p->s, P3_OCTETS, maildrop_get(p->md, idx)->size) < 0 ||
 	    stream_rest(p, d, idx, &f, (size_t)have, eof) < 0) {
 		if (p->end == POP3_END_NONE)
 			p->end = POP3_END_IO;
@@ -137,7 +138,7 @@ int pop3_cmd_top(struct pop3 *p, char *args)
 
 	if (sp == NULL || pop3_parse_uint(sp + 1, UINT64_MAX, &lines) < 0) {
 		p->errors++;
-		return pop3_err(p, NULL, "Usage: TOP msg lines");
+		return pop3_reply(p->s, P3_TOP_USAGE);
 	}
 	*sp = '\0';
 	if (pop3_msgno(p, args, &idx) < 0)

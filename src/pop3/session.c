@@ -79,43 +79,18 @@ void pop3_enter_state(struct pop3 *p, enum pop3_state to)
 	p->state = to;
 }
 
-static int reply(struct pop3 *p, const char *status, const char *code, const char *fmt,
-		 va_list ap) __attribute__((format(printf, 4, 0)));
-
-static int reply(struct pop3 *p, const char *status, const char *code, const char *fmt,
-		 va_list ap)
-{
-	char text[256];
-	int n = vsnprintf(text, sizeof text, fmt, ap);
-
-	if (n < 0)
-		text[0] = '\0';
-	/* text is ours (never peer input), so a cut only shortens prose */
-	if (code)
-		return stream_printf(p->s, "%s [%s] %s\r\n", status, code, text);
-	return stream_printf(p->s, "%s %s\r\n", status, text);
-}
-
 int pop3_ok(struct pop3 *p, const char *fmt, ...)
 {
+	char text[256];
 	va_list ap;
-	int rc;
+	int n;
 
 	va_start(ap, fmt);
-	rc = reply(p, "+OK", NULL, fmt, ap);
+	n = vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	return rc;
-}
-
-int pop3_err(struct pop3 *p, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = reply(p, "-ERR", code, fmt, ap);
-	va_end(ap);
-	return rc;
+	if (n < 0)
+		text[0] = '\0';
+	return stream_printf(p->s, "+OK %s\r\n", text); /* data of ours: a cut only shortens it */
 }
 
 /* RFC 2449. USER and SASL only where they can work (after TLS, RFC 2595
