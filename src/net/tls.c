@@ -13,12 +13,18 @@
 #include "conf/conf.h"
 #define MSGW_NET_STREAM_IMPL   /* may see the fields of struct stream */
 #include "net/stream-internal.h"
+#include "net/sni.h"
 #include "net/tls.h"
+#include "util/log.h"
 #include "util/path.h"
 
 struct tls_conn {
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t cred;
+	/* Server: the ClientHello GnuTLS is parsing (its own buffer, seen by
+	 * the CLIENT_HELLO hook; NULL outside that message). */
+	uint8_t *hello;
+	size_t hello_len;
 };
 
 /* TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy. AES-GCM first:
@@ -162,6 +168,101 @@ static int load_second_pair(struct stream *s, gnutls_certificate_credentials_t c
 	return 0;
 }
 
+/* An invalid server name from a client is ignored, not fatal: mpop and
+ * msmtp with "host ::1" send "::1", which RFC 6066 forbids and GnuTLS 3.7
+ * refuses while it parses the ClientHello (server_name is parsed in the
+ * GNUTLS_EXT_MANDATORY pass and cannot be overridden). So the bad name is
+ * taken out of GnuTLS's copy of the message between the moment the message
+ * enters the handshake transcript and that pass. _gnutls_recv_handshake
+ * runs the PRE hook, then appends the message to the transcript, then
+ * read_client_hello parses the extensions in passes, GNUTLS_EXT_VERSION_NEG
+ * before GNUTLS_EXT_MANDATORY. The hook notes where the message is; the
+ * ec_point_formats extension (11; GnuTLS lets an application override it,
+ * and OpenSSL and GnuTLS clients send it for TLS 1.2 and 1.3 alike) is
+ * taken over and parsed in the VERSION_NEG pass, where the names are
+ * checked and a bad one's name_type is changed so the parser skips it. The
+ * transcript keeps the client's bytes, so Finished matches. A client that
+ * sends no ec_point_formats gets GnuTLS's refusal, as before. */
+#define EXT_POINT_FORMATS 11
+
+static int hello_hook(gnutls_session_t ss, unsigned htype, unsigned when, unsigned incoming,
+		      const gnutls_datum_t *msg)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(ss);
+
+	if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && incoming && when == GNUTLS_HOOK_PRE) {
+		t->hello = msg->data;
+		t->hello_len = msg->size;
+	} else {
+		t->hello = NULL;
+	}
+	return 0;
+}
+
+static int inside(const unsigned char *p, size_t n, const uint8_t *buf, size_t len)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)buf;
+
+	return a >= b && a - b <= len && n <= len - (a - b);
+}
+
+static void ignore_bad_names(struct tls_conn *t)
+{
+	struct sni_name first;
+	char name[80], q[128];
+	size_t n = sni_ignore_invalid(t->hello, t->hello_len, &first);
+
+	if (n == 0)
+		return;
+	sni_printable(name, sizeof name, t->hello + first.name_at, first.len);
+	log_debug("event=tls_sni_ignored names=%zu name=%s", n, log_q(q, sizeof q, name));
+}
+
+/* GnuTLS's own ec_point_formats, which this replaces: a client must send
+ * at least one byte; a TLS 1.2 ServerHello with ECDHE says "uncompressed". */
+static int point_formats_recv(gnutls_session_t ss, const unsigned char *data, size_t len)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(ss);
+
+	if (len < 1)
+		return GNUTLS_E_RECEIVED_ILLEGAL_EXTENSION;
+	if (t->hello && inside(data, len, t->hello, t->hello_len))
+		ignore_bad_names(t);
+	t->hello = NULL;
+	return 0;
+}
+
+static int point_formats_send(gnutls_session_t ss, gnutls_buffer_t out)
+{
+	static const unsigned char uncompressed[2] = { 1, 0 };
+	gnutls_kx_algorithm_t kx = gnutls_kx_get(ss);
+	int rc;
+
+	if (kx != GNUTLS_KX_ECDHE_ECDSA && kx != GNUTLS_KX_ECDHE_RSA && kx != GNUTLS_KX_ECDHE_PSK)
+		return 0;
+	if ((rc = gnutls_buffer_append_data(out, uncompressed, sizeof uncompressed)) < 0)
+		return rc;
+	return sizeof uncompressed;
+}
+
+/* Should a later GnuTLS refuse the override, TLS goes on without it. */
+static void tolerate_bad_names(struct tls_conn *t)
+{
+	unsigned flags = GNUTLS_EXT_FLAG_TLS | GNUTLS_EXT_FLAG_CLIENT_HELLO |
+			 GNUTLS_EXT_FLAG_TLS12_SERVER_HELLO | GNUTLS_EXT_FLAG_OVERRIDE_INTERNAL;
+	int rc = gnutls_session_ext_register(t->session, "ec_point_formats", EXT_POINT_FORMATS,
+					     GNUTLS_EXT_VERSION_NEG, point_formats_recv,
+					     point_formats_send, NULL, NULL, NULL, flags);
+
+	if (rc < 0) {
+		log_debug("event=tls_sni_tolerance error=\"%s\"", gnutls_strerror(rc));
+		return;
+	}
+	gnutls_session_set_ptr(t->session, t);
+	gnutls_handshake_set_hook_function(t->session, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_BOTH,
+					   hello_hook);
+}
+
 int tls_server_start(struct stream *s, const struct config *cfg)
 {
 	struct tls_conn *t;
@@ -197,6 +298,7 @@ int tls_server_start(struct stream *s, const struct config *cfg)
 	    (rc = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred)) < 0)
 		goto fail;
 	gnutls_certificate_server_set_request(t->session, GNUTLS_CERT_IGNORE);
+	tolerate_bad_names(t);
 	if (handshake(s, t, cfg->tls.handshake_timeout) < 0) {
 		tls_free(t);
 		return -1;

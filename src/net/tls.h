@@ -16,6 +16,8 @@ struct config;
  * pair tls.rsa_cert/tls.rsa_key when that file exists) now (so a renewed
  * certificate is used by the next connection without a restart), drops any
  * plaintext still buffered, handshakes within tls.handshake_timeout.
+ * A client's server name chooses nothing; one that is no DNS host name (an
+ * IP literal, a NUL...) is ignored rather than fatal (net/sni.h).
  * 0 on success; -1 with s->errmsg. */
 int tls_server_start(struct stream *s, const struct config *cfg);
 /* Privilege separation: read tls.cert and tls.key now, as root, into
