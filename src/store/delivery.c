@@ -50,7 +50,13 @@ struct delivery {
 	int written;
 	int helper;         /* privilege separation: the store helper's socket, or -1 */
 	unsigned slot;      /* this delivery's slot there */
+	uint8_t *wbuf;      /* helper: what is not sent yet, at most one frame's worth */
+	size_t wlen;
+	uint8_t wtype;      /* WIRE_DATA or WIRE_TRACE: what wbuf holds */
 };
+
+/* One frame's payload after its slot byte: the helper wakes once per 64 KiB. */
+#define WBUF_SIZE (WIRE_MAX_PAYLOAD - 1)
 
 static void copy_discard(struct copy *c)
 {
@@ -77,6 +83,7 @@ static void delivery_free(struct delivery *d)
 		wipe(d->c[i].dkey, sizeof d->c[i].dkey);
 	}
 	crypt_sha256_free(d->hash);
+	free(d->wbuf);
 	free(d->c);
 	free(d);
 }
@@ -141,6 +148,11 @@ int delivery_begin(struct delivery **dp, const struct store *st,
 			return -1;
 		}
 		d->helper = st->cfg->store_helper.fd;
+		if ((d->wbuf = malloc(WBUF_SIZE)) == NULL) {
+			delivery_free(d);
+			errno = ENOMEM;
+			return -1;
+		}
 		*dp = d;
 		return 0;
 	}
@@ -175,6 +187,46 @@ static void count_crlf(struct delivery *d, const unsigned char *p, size_t n)
 	d->wsize += n;
 }
 
+static int remote_flush(struct delivery *d)
+{
+	size_t n = d->wlen;
+
+	d->wlen = 0;
+	if (n > 0 && remote_delivery_write(d->helper, d->slot, d->wtype, d->wbuf, n) < 0) {
+		d->err = errno ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* To the helper in whole frames: small writes (a TLS record, a line) are
+ * gathered, a large one goes straight out. */
+static int remote_write(struct delivery *d, uint8_t type, const uint8_t *p, size_t n)
+{
+	if (d->wtype != type && remote_flush(d) < 0)
+		return -1;
+	d->wtype = type;
+	if (d->wlen == 0 && n >= WBUF_SIZE) {
+		size_t whole = n - n % WBUF_SIZE;
+		if (remote_delivery_write(d->helper, d->slot, type, p, whole) < 0) {
+			d->err = errno ? errno : EIO;
+			return -1;
+		}
+		p += whole;
+		n -= whole;
+	}
+	while (n > 0) {
+		size_t k = WBUF_SIZE - d->wlen < n ? WBUF_SIZE - d->wlen : n;
+		memcpy(d->wbuf + d->wlen, p, k);
+		d->wlen += k;
+		p += k;
+		n -= k;
+		if (d->wlen == WBUF_SIZE && remote_flush(d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* type: WIRE_DATA, or WIRE_TRACE for msgw's trace header (to a helper). */
 static int write_all(struct delivery *d, uint8_t type, const void *p, size_t n)
 {
@@ -187,7 +239,7 @@ static int write_all(struct delivery *d, uint8_t type, const void *p, size_t n)
 		return -1;
 	}
 	if (d->helper >= 0)
-		return remote_delivery_write(d->helper, d->slot, type, p, n) < 0 ? (d->err = errno, -1) : 0;
+		return remote_write(d, type, p, n);
 	count_crlf(d, p, n);
 	for (size_t i = 0; i < d->n; i++) {
 		rc = age_encrypt_update(d->c[i].enc, p, n);
@@ -263,7 +315,7 @@ int delivery_prepare(struct delivery *d)
 		return -1;
 	}
 	if (d->helper >= 0) {
-		if (remote_delivery_call(d->helper, d->slot, WIRE_PREPARE) < 0) {
+		if (remote_flush(d) < 0 || remote_delivery_call(d->helper, d->slot, WIRE_PREPARE) < 0) {
 			d->err = errno;
 			return -1;
 		}
@@ -337,12 +389,15 @@ static void index_copies(struct delivery *d)
 /* The helper renames and fsyncs; without an answer the message is not taken. */
 static int remote_commit(struct delivery *d)
 {
-	int rc = d->err ? remote_delivery_call(d->helper, d->slot, WIRE_ABORT)
-			: remote_delivery_commit(d->helper, d->slot);
-	int saved = d->err ? d->err : errno;
+	int rc, saved;
 
+	(void)remote_flush(d);
+	rc = d->err ? remote_delivery_call(d->helper, d->slot, WIRE_ABORT)
+		    : remote_delivery_commit(d->helper, d->slot);
+	saved = d->err ? d->err : errno;
 	if (d->err)
 		rc = -1;
+	free(d->wbuf);
 	free(d->c);
 	free(d);
 	errno = saved;
