@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +23,23 @@
 
 #define HELPER_MAX_LOGINS 16
 
+/* A commit runs in a thread of its own, so the next message's frames are
+ * read (and its file written) while this one's fsyncs run; it says
+ * COMMITTED unasked when done. */
+struct commit {
+	struct helper *h;
+	struct delivery *d;
+	unsigned slot;
+	pthread_t th;
+	int running; /* th is to be joined */
+};
+
 struct helper {
 	struct store st;
 	enum privsep_role role;
 	int fd;
+	pthread_mutex_t send_mu; /* frames whole on the socket: the commits send too */
+	struct commit c[WIRE_SLOTS];
 	struct delivery *d[WIRE_SLOTS];
 	int failed[WIRE_SLOTS]; /* WIRE_FAILED sent for this delivery */
 	struct maildrop *md;
@@ -34,11 +48,29 @@ struct helper {
 	struct wire_frame *f;
 };
 
+static int hsend(struct helper *h, uint8_t type, const void *a, size_t alen, const void *b,
+                 size_t blen, int pass_fd)
+{
+	int rc;
+
+	pthread_mutex_lock(&h->send_mu);
+	rc = wire_send(h->fd, type, a, alen, b, blen, pass_fd);
+	pthread_mutex_unlock(&h->send_mu);
+	return rc;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
+}
+
 static int send_u32(struct helper *h, uint8_t type, int v)
 {
-	uint8_t p[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t p[4];
 
-	return wire_send(h->fd, type, p, sizeof p, NULL, 0, -1);
+	put32(p, (uint32_t)v);
+	return hsend(h, type, p, sizeof p, NULL, 0, -1);
 }
 
 static int reply(struct helper *h, int err)
@@ -111,7 +143,7 @@ static int send_list(struct helper *h)
 		const struct maildrop_msg *m = maildrop_get(h->md, i);
 		size_t ul = strlen(m->uidl);
 		if (len + 9 + ul > WIRE_MAX_PAYLOAD) {
-			if (wire_send(h->fd, WIRE_LIST, p, len, NULL, 0, -1) < 0)
+			if (hsend(h, WIRE_LIST, p, len, NULL, 0, -1) < 0)
 				return -1;
 			len = 0;
 		}
@@ -121,7 +153,7 @@ static int send_list(struct helper *h)
 		memcpy(p + len + 9, m->uidl, ul);
 		len += 9 + ul;
 	}
-	if (len > 0 && wire_send(h->fd, WIRE_LIST, p, len, NULL, 0, -1) < 0)
+	if (len > 0 && hsend(h, WIRE_LIST, p, len, NULL, 0, -1) < 0)
 		return -1;
 	return reply(h, 0);
 }
@@ -175,7 +207,7 @@ static int send_piped(struct helper *h, struct maildrop_reader *r, size_t head)
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return reply_rc(h, -1);
-	err = wire_send(h->fd, WIRE_STATUS, "\0\0\0\0", 4, NULL, 0, p[0]);
+	err = hsend(h, WIRE_STATUS, "\0\0\0\0", 4, NULL, 0, p[0]);
 	close(p[0]);
 	if (err == 0)
 		err = copy_message(r, h->f->p, head, p[1]);
@@ -205,7 +237,7 @@ static int open_message(struct helper *h)
 	if (head < 0)
 		rc = reply_rc(h, -1);
 	else if (eof)
-		rc = wire_send(h->fd, WIRE_MESSAGE, h->f->p, (size_t)head, NULL, 0, -1);
+		rc = hsend(h, WIRE_MESSAGE, h->f->p, (size_t)head, NULL, 0, -1);
 	else
 		rc = send_piped(h, r, (size_t)head);
 	maildrop_reader_end(r);
@@ -225,19 +257,46 @@ static int dele(struct helper *h)
 
 static int send_failed(struct helper *h, unsigned slot, int err)
 {
-	uint8_t p[5] = {(uint8_t)slot, (uint8_t)(err >> 24), (uint8_t)(err >> 16),
-	                (uint8_t)(err >> 8), (uint8_t)err};
+	uint8_t p[5] = {(uint8_t)slot};
 
-	return wire_send(h->fd, WIRE_FAILED, p, sizeof p, NULL, 0, -1);
+	put32(p + 1, (uint32_t)err);
+	return hsend(h, WIRE_FAILED, p, sizeof p, NULL, 0, -1);
 }
 
-/* COMMIT's answer: COMMITTED with the copies de-duplication dropped, or
- * the failure's STATUS. */
-static int committed(struct helper *h, int rc)
+/* COMMITTED: slot, errno (0: committed), copies de-duplication dropped. */
+static void *commit_main(void *arg)
 {
-	if (rc < 0)
-		return reply_rc(h, rc);
-	return send_u32(h, WIRE_COMMITTED, rc);
+	struct commit *c = arg;
+	uint8_t p[9] = {(uint8_t)c->slot};
+	int rc;
+
+	errno = 0;
+	rc = delivery_commit(c->d);
+	put32(p + 1, rc < 0 ? (uint32_t)(errno ? errno : EIO) : 0);
+	put32(p + 5, rc < 0 ? 0 : (uint32_t)rc);
+	c->d = NULL;
+	(void)hsend(c->h, WIRE_COMMITTED, p, sizeof p, NULL, 0, -1);
+	return NULL;
+}
+
+static void commit_join(struct commit *c)
+{
+	if (c->running)
+		pthread_join(c->th, NULL);
+	c->running = 0;
+}
+
+static int commit_start(struct helper *h, unsigned slot, struct delivery *d)
+{
+	struct commit *c = &h->c[slot];
+
+	commit_join(c);
+	*c = (struct commit){.h = h, .d = d, .slot = slot};
+	if (pthread_create(&c->th, NULL, commit_main, c) == 0)
+		c->running = 1;
+	else
+		(void)commit_main(c); /* no thread to be had: commit right here */
+	return 0;
 }
 
 /* A delivery request, in the slot its first byte names. */
@@ -251,6 +310,7 @@ static int deliver(struct helper *h)
 	d = h->d[s];
 	if (h->f->type == WIRE_BEGIN) {
 		h->failed[s] = 0;
+		commit_join(&h->c[s]); /* its COMMITTED was the thread's last act */
 		return begin(h, s);
 	}
 	if (d == NULL)
@@ -268,7 +328,7 @@ static int deliver(struct helper *h)
 		return reply_rc(h, delivery_prepare(d));
 	case WIRE_COMMIT:
 		h->d[s] = NULL;
-		return committed(h, delivery_commit(d));
+		return commit_start(h, s, d);
 	default:
 		h->d[s] = NULL;
 		delivery_abort(d);
@@ -331,7 +391,7 @@ static int handle(struct helper *h)
 
 int privsep_helper(int fd, const struct config *cfg, enum privsep_role role)
 {
-	struct helper h = {.role = role, .fd = fd};
+	struct helper h = {.role = role, .fd = fd, .send_mu = PTHREAD_MUTEX_INITIALIZER};
 	int rc = 0;
 
 	if (store_init(&h.st, cfg) < 0 || (h.f = secmem_alloc(sizeof *h.f)) == NULL) {
@@ -356,8 +416,10 @@ int privsep_helper(int fd, const struct config *cfg, enum privsep_role role)
 		}
 		wipe(h.f->p, h.f->len);
 	}
-	for (size_t i = 0; i < WIRE_SLOTS; i++)
+	for (size_t i = 0; i < WIRE_SLOTS; i++) {
+		commit_join(&h.c[i]); /* a commit asked for is finished */
 		delivery_abort(h.d[i]);
+	}
 	maildrop_close(h.md);
 	secmem_free(h.f, sizeof *h.f);
 	return rc;

@@ -34,6 +34,7 @@ struct maildrop {
 	char (*uidls)[STORE_UIDL_MAX + 1];
 	size_t n;
 	size_t ahead[AHEAD]; /* messages asked of the helper ahead of RETR, in order */
+	uint64_t ticket[AHEAD]; /* their answers' tickets */
 	size_t nahead;
 	int helper;         /* privilege separation: the store helper's socket, or -1 */
 };
@@ -168,9 +169,10 @@ static void drop_ahead(struct maildrop *m)
 {
 	struct maildrop_reader *r;
 
-	for (; m->nahead > 0; m->nahead--)
-		if (remote_maildrop_reply(m->helper, &r) == 0)
+	for (size_t k = 0; k < m->nahead; k++)
+		if (remote_maildrop_reply(m->helper, m->ticket[k], &r) == 0)
 			maildrop_reader_end(r);
+	m->nahead = 0;
 }
 
 /* Ask for the messages not deleted after `after` until AHEAD are asked. */
@@ -180,7 +182,7 @@ static void ask_ahead(struct maildrop *m, size_t after)
 
 	for (; m->nahead < AHEAD && next < m->n; next++)
 		if (!m->msgs[next].deleted) {
-			if (remote_maildrop_request(m->helper, next) < 0)
+			if (remote_maildrop_request(m->helper, next, &m->ticket[m->nahead]) < 0)
 				return;
 			m->ahead[m->nahead++] = next;
 		}
@@ -192,16 +194,20 @@ static void ask_ahead(struct maildrop *m, size_t after)
  * the messages read and dropped). Answers come in the order asked. */
 static int open_remote(struct maildrop *m, size_t i, struct maildrop_reader **r)
 {
+	uint64_t t;
 	int rc;
 
 	if (m->nahead > 0 && m->ahead[0] == i) {
-		memmove(m->ahead, m->ahead + 1, --m->nahead * sizeof *m->ahead);
+		t = m->ticket[0];
+		m->nahead--;
+		memmove(m->ahead, m->ahead + 1, m->nahead * sizeof *m->ahead);
+		memmove(m->ticket, m->ticket + 1, m->nahead * sizeof *m->ticket);
 	} else {
 		drop_ahead(m);
-		if (remote_maildrop_request(m->helper, i) < 0)
+		if (remote_maildrop_request(m->helper, i, &t) < 0)
 			return -1;
 	}
-	rc = remote_maildrop_reply(m->helper, r);
+	rc = remote_maildrop_reply(m->helper, t, r);
 	if (rc == 0)
 		ask_ahead(m, i);
 	return rc;

@@ -25,73 +25,190 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* The one helper socket of this process and its slots. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned slots_used;
-static int slot_err[WIRE_SLOTS]; /* from WIRE_FAILED */
-static int msg_ended, msg_err;   /* the open message's WIRE_MSGEND */
+/* The one helper socket of this process. Several threads use it (the
+ * proxy commits a copy in a thread of its own while the next message
+ * arrives), so sending and receiving are apart:
+ * - send_mu makes each frame whole on the wire; a request that has an
+ *   answer in order takes a ticket under it;
+ * - the helper answers those in the order asked, and sends three kinds of
+ *   frame unasked: FAILED (a delivery's first error), COMMITTED (a commit
+ *   it did in a thread of its own) and MSGEND (a piped message's end);
+ * - whoever waits reads, one thread at a time (rx.reading): unasked
+ *   frames are noted for their waiter, an answer is parked until the
+ *   thread with the next ticket takes it. Nobody holds a lock while
+ *   blocked on the socket. */
+static pthread_mutex_t send_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t tickets; /* answers asked for, under send_mu */
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t turn;          /* the ticket whose answer comes next */
+	int reading;            /* a thread is in wire_recv */
+	int dead;               /* errno once the socket failed: everyone fails */
+	struct wire_frame *f;   /* the frame read last */
+	int parked, parked_fd;  /* f is an answer (with its descriptor) not taken yet */
+	unsigned slots_used;
+	int slot_err[WIRE_SLOTS];  /* from FAILED */
+	int done[WIRE_SLOTS];      /* COMMITTED arrived */
+	int result[WIRE_SLOTS];    /* its copies dropped, or -errno */
+	int msg_ended, msg_err;    /* the open message's MSGEND */
+} rx = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, .parked_fd = -1};
 
 static int errno_from(uint32_t e)
 {
 	return e > 4095 ? EIO : (int)e;
 }
 
-/* A WIRE_FAILED or WIRE_MSGEND (their lengths are fixed by
- * wire_parse_header): -1 (EPROTO) for a FAILED of a slot that is not
- * there. Locked. */
+static int unasked(uint8_t type)
+{
+	return type == WIRE_FAILED || type == WIRE_MSGEND || type == WIRE_COMMITTED;
+}
+
+/* An unasked frame (lengths fixed by wire_parse_header); -1 (EPROTO) for
+ * a slot that is not there. rx.mu held. */
 static int note(const struct wire_frame *f)
 {
-	uint32_t e = 0;
+	uint32_t e = 0, v = 0;
 
 	if (f->type == WIRE_MSGEND) {
 		wire_parse_u32(f->p, 4, &e);
-		msg_ended = 1;
-		msg_err = errno_from(e);
+		rx.msg_ended = 1;
+		rx.msg_err = errno_from(e);
 		return 0;
 	}
-	if (f->p[0] >= WIRE_SLOTS) {
+	if (f->p[0] >= WIRE_SLOTS || !(rx.slots_used & 1u << f->p[0])) {
 		errno = EPROTO;
 		return -1;
 	}
 	wire_parse_u32(f->p + 1, 4, &e);
-	slot_err[f->p[0]] = e == 0 ? EIO : errno_from(e);
+	if (f->type == WIRE_FAILED) {
+		rx.slot_err[f->p[0]] = e == 0 ? EIO : errno_from(e);
+		return 0;
+	}
+	wire_parse_u32(f->p + 5, 4, &v);
+	if (e == 0 && v > WIRE_MAX_RCPT) {
+		errno = EPROTO;
+		return -1;
+	}
+	rx.done[f->p[0]] = 1;
+	rx.result[f->p[0]] = e != 0 ? -errno_from(e) : (int)v;
 	return 0;
 }
 
-static int noted(const struct wire_frame *f)
+/* Read one frame while nobody else does: noted, or parked for its
+ * ticket. rx.mu held (released while blocked). 1 a frame was read, 0
+ * another thread reads or an answer waits to be taken (after waiting for
+ * a change unless nonblock), -1 the socket failed. nonblock: read only a
+ * frame that has begun to arrive. */
+static int pump(int fd, int nonblock)
 {
-	return f->type == WIRE_FAILED || f->type == WIRE_MSGEND;
-}
+	uint8_t b;
+	int got_fd = -1, rc;
 
-/* The next frame that is not a WIRE_FAILED or WIRE_MSGEND (those are
- * noted). Locked. */
-static int next_frame(int fd, struct wire_frame *f, int *got_fd)
-{
-	for (;;) {
-		if (wire_recv(fd, f, got_fd) < 0)
-			return -1;
-		if (!noted(f))
-			return 0;
-		if (note(f) < 0)
-			return -1;
+	if (rx.dead) {
+		errno = rx.dead;
+		return -1;
 	}
+	if (rx.reading || rx.parked) {
+		if (!nonblock)
+			pthread_cond_wait(&rx.cv, &rx.mu);
+		return 0;
+	}
+	if (nonblock && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+		return 0;
+	if (rx.f == NULL && (rx.f = malloc(sizeof *rx.f)) == NULL)
+		return -1;
+	rx.reading = 1;
+	pthread_mutex_unlock(&rx.mu);
+	rc = wire_recv(fd, rx.f, &got_fd);
+	pthread_mutex_lock(&rx.mu);
+	rx.reading = 0;
+	if (rc == 0 && unasked(rx.f->type)) {
+		if (got_fd >= 0 || note(rx.f) < 0)
+			rc = (errno = EPROTO, -1);
+	} else if (rc == 0) {
+		rx.parked = 1;
+		rx.parked_fd = got_fd;
+		got_fd = -1;
+	}
+	if (got_fd >= 0)
+		close(got_fd);
+	if (rc < 0)
+		rx.dead = errno == ECONNRESET || errno == 0 ? EIO : errno;
+	pthread_cond_broadcast(&rx.cv);
+	if (rc < 0)
+		errno = rx.dead;
+	return rc < 0 ? -1 : 1;
 }
 
-/* STATUS, after any WIRE_FAILED. Locked. */
-static int status_locked(int fd, int *got_fd)
+/* Answers out of step with their requests: nothing after can be trusted. */
+static void broken(void)
+{
+	pthread_mutex_lock(&rx.mu);
+	if (!rx.dead)
+		rx.dead = EPROTO;
+	pthread_cond_broadcast(&rx.cv);
+	pthread_mutex_unlock(&rx.mu);
+	errno = EPROTO;
+}
+
+/* Send a frame; with ticket, one whose answer comes in order. */
+static int send_frame(int fd, uint8_t type, const void *a, size_t alen, const void *b,
+                      size_t blen, uint64_t *ticket)
+{
+	int rc;
+
+	pthread_mutex_lock(&send_mu);
+	rc = wire_send(fd, type, a, alen, b, blen, -1);
+	if (rc == 0 && ticket != NULL)
+		*ticket = tickets++;
+	pthread_mutex_unlock(&send_mu);
+	return rc;
+}
+
+/* The next frame of ticket t's answer into f (and its descriptor, or -1,
+ * into *got_fd; NULL closes it). last: the answer ends with it, the next
+ * ticket's turn. */
+static int take(int fd, uint64_t t, struct wire_frame *f, int *got_fd, int last)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&rx.mu);
+	while (rc >= 0 && !(rx.parked && rx.turn == t))
+		rc = pump(fd, 0);
+	if (rc >= 0) {
+		f->type = rx.f->type;
+		f->len = rx.f->len;
+		memcpy(f->p, rx.f->p, rx.f->len);
+		wipe(rx.f->p, rx.f->len);
+		if (got_fd != NULL)
+			*got_fd = rx.parked_fd;
+		else if (rx.parked_fd >= 0)
+			close(rx.parked_fd);
+		rx.parked = 0;
+		rx.parked_fd = -1;
+		if (last || f->type == WIRE_STATUS)
+			rx.turn++;
+		pthread_cond_broadcast(&rx.cv);
+	}
+	pthread_mutex_unlock(&rx.mu);
+	return rc < 0 ? -1 : 0;
+}
+
+/* A STATUS answer: 0, or -1 with errno = the helper's. */
+static int take_status(int fd, uint64_t t, int *got_fd)
 {
 	struct wire_frame *f = malloc(sizeof *f);
 	uint32_t e;
 	int rc = -1;
 
-	if (f == NULL)
-		return -1;
 	if (got_fd)
 		*got_fd = -1;
-	if (next_frame(fd, f, got_fd) < 0)
+	if (f == NULL || take(fd, t, f, got_fd, 1) < 0)
 		goto out;
 	if (f->type != WIRE_STATUS || wire_parse_u32(f->p, f->len, &e) < 0)
-		errno = EPROTO;
+		broken();
 	else if (e != 0)
 		errno = errno_from(e);
 	else
@@ -107,55 +224,31 @@ out:
 	return rc;
 }
 
-/* Note the WIRE_FAILED and WIRE_MSGEND frames already waiting, without
- * blocking: nothing else can come unasked. Locked. */
-static int drain_failed(int fd)
+/* A request and its STATUS. */
+static int call(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen)
 {
-	uint8_t h[WIRE_HDR];
-	struct wire_frame *f = NULL;
-	int rc = 0;
+	uint64_t t;
 
-	while (rc == 0 && recv(fd, h, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
-		if (f == NULL && (f = malloc(sizeof *f)) == NULL)
-			return -1;
-		if (wire_recv(fd, f, NULL) < 0)
-			rc = -1;
-		else if (!noted(f))
-			rc = (errno = EPROTO, -1);
-		else
-			rc = note(f);
-	}
-	free(f);
-	return rc;
-}
-
-static int send_locked(int fd, uint8_t type, const void *a, size_t alen, const void *b, size_t blen,
-                       int want_status)
-{
-	int rc;
-
-	pthread_mutex_lock(&lock);
-	rc = wire_send(fd, type, a, alen, b, blen, -1);
-	if (rc == 0 && want_status)
-		rc = status_locked(fd, NULL);
-	pthread_mutex_unlock(&lock);
-	return rc;
+	if (send_frame(fd, type, a, alen, b, blen, &t) < 0)
+		return -1;
+	return take_status(fd, t, NULL);
 }
 
 static int wire_slot_take(unsigned *slot)
 {
 	int rc = -1;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&rx.mu);
 	for (unsigned i = 0; i < WIRE_SLOTS; i++)
-		if (!(slots_used & 1u << i)) {
-			slots_used |= 1u << i;
-			slot_err[i] = 0;
+		if (!(rx.slots_used & 1u << i)) {
+			rx.slots_used |= 1u << i;
+			rx.slot_err[i] = 0;
+			rx.done[i] = 0;
 			*slot = i;
 			rc = 0;
 			break;
 		}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&rx.mu);
 	if (rc < 0)
 		errno = EAGAIN;
 	return rc;
@@ -163,9 +256,9 @@ static int wire_slot_take(unsigned *slot)
 
 static void wire_slot_free(unsigned slot)
 {
-	pthread_mutex_lock(&lock);
-	slots_used &= ~(1u << slot);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&rx.mu);
+	rx.slots_used &= ~(1u << slot);
+	pthread_mutex_unlock(&rx.mu);
 }
 
 int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, unsigned *slot)
@@ -186,7 +279,7 @@ int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, un
 	rc = wire_slot_take(slot);
 	if (rc == 0) {
 		s = (uint8_t)*slot;
-		rc = send_locked(fd, WIRE_BEGIN, &s, 1, ids, n * MAILBOX_ID_LEN, 1);
+		rc = call(fd, WIRE_BEGIN, &s, 1, ids, n * MAILBOX_ID_LEN);
 		saved = errno;
 		if (rc < 0)
 			wire_slot_free(*slot);
@@ -196,34 +289,44 @@ int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, un
 	return rc;
 }
 
+/* The error the helper reported for slot unasked, after noting what has
+ * arrived without waiting for more: 0 while healthy. */
+static int slot_error(int fd, unsigned slot)
+{
+	int err;
+
+	pthread_mutex_lock(&rx.mu);
+	while (pump(fd, 1) == 1)
+		;
+	err = rx.dead ? rx.dead : rx.slot_err[slot];
+	pthread_mutex_unlock(&rx.mu);
+	return err;
+}
+
 int remote_delivery_write(int fd, unsigned slot, uint8_t type, const void *p, size_t n)
 {
 	const char *c = p;
 	uint8_t s = (uint8_t)slot;
+	int err;
 
-	int rc = 0, err;
-
-	pthread_mutex_lock(&lock);
-	while (rc == 0 && n > 0) {
+	while (n > 0) {
 		size_t k = n < WIRE_MAX_PAYLOAD - 1 ? n : WIRE_MAX_PAYLOAD - 1;
-		rc = drain_failed(fd);
-		if (rc == 0 && (err = slot_err[slot]) != 0) {
+		if ((err = slot_error(fd, slot)) != 0) {
 			errno = err;
-			rc = -1;
+			return -1;
 		}
-		if (rc == 0)
-			rc = wire_send(fd, type, &s, 1, c, k, -1);
+		if (send_frame(fd, type, &s, 1, c, k, NULL) < 0)
+			return -1;
 		c += k;
 		n -= k;
 	}
-	pthread_mutex_unlock(&lock);
-	return rc;
+	return 0;
 }
 
 int remote_delivery_call(int fd, unsigned slot, uint8_t type)
 {
 	uint8_t s = (uint8_t)slot;
-	int rc = send_locked(fd, type, &s, 1, NULL, 0, 1);
+	int rc = call(fd, type, &s, 1, NULL, 0);
 	int saved = errno;
 
 	if (type != WIRE_PREPARE)
@@ -232,39 +335,27 @@ int remote_delivery_call(int fd, unsigned slot, uint8_t type)
 	return rc;
 }
 
-/* COMMITTED (u32 copies dropped) or a failure's STATUS. Locked. */
-static int committed_locked(int fd)
-{
-	struct wire_frame *f = malloc(sizeof *f);
-	uint32_t v;
-	int rc = -1;
-
-	if (f == NULL)
-		return -1;
-	if (next_frame(fd, f, NULL) < 0)
-		goto out;
-	if (f->type == WIRE_COMMITTED && wire_parse_u32(f->p, f->len, &v) == 0 && v <= WIRE_MAX_RCPT)
-		rc = (int)v;
-	else if (f->type == WIRE_STATUS && wire_parse_u32(f->p, f->len, &v) == 0 && v != 0)
-		errno = errno_from(v);
-	else
-		errno = EPROTO;
-out:
-	free(f);
-	return rc;
-}
-
+/* The helper commits in a thread of its own and says so unasked
+ * (COMMITTED: slot, errno, copies dropped), so other requests, of this
+ * thread or another, go on meanwhile. */
 int remote_delivery_commit(int fd, unsigned slot)
 {
 	uint8_t s = (uint8_t)slot;
-	int rc, saved;
+	int rc = 0, saved;
 
-	pthread_mutex_lock(&lock);
-	rc = wire_send(fd, WIRE_COMMIT, &s, 1, NULL, 0, -1);
-	if (rc == 0)
-		rc = committed_locked(fd);
-	pthread_mutex_unlock(&lock);
+	if (send_frame(fd, WIRE_COMMIT, &s, 1, NULL, 0, NULL) < 0)
+		rc = -1;
+	pthread_mutex_lock(&rx.mu);
+	while (rc >= 0 && !rx.done[slot])
+		rc = pump(fd, 0);
+	if (rc >= 0 && rx.result[slot] < 0) {
+		errno = -rx.result[slot];
+		rc = -1;
+	} else if (rc >= 0) {
+		rc = rx.result[slot];
+	}
 	saved = errno;
+	pthread_mutex_unlock(&rx.mu);
 	wire_slot_free(slot);
 	errno = saved;
 	return rc;
@@ -272,7 +363,9 @@ int remote_delivery_commit(int fd, unsigned slot)
 
 int remote_call(int fd, uint8_t type, int want_status)
 {
-	return send_locked(fd, type, NULL, 0, NULL, 0, want_status);
+	if (!want_status)
+		return send_frame(fd, type, NULL, 0, NULL, 0, NULL);
+	return call(fd, type, NULL, 0, NULL, 0);
 }
 
 struct list {
@@ -304,8 +397,8 @@ static int list_add(struct list *l, uint64_t size, const char *uidl)
 	return 0;
 }
 
-/* LIST frames until the STATUS that ends the reply. */
-static int read_list(int fd, struct list *l)
+/* LIST frames until the STATUS that ends ticket t's answer. */
+static int read_list(int fd, uint64_t t, struct list *l)
 {
 	struct wire_frame *f = malloc(sizeof *f);
 	char uidl[WIRE_UIDL_MAX + 1];
@@ -316,7 +409,7 @@ static int read_list(int fd, struct list *l)
 	if (f == NULL)
 		return -1;
 	for (;;) {
-		if (next_frame(fd, f, NULL) < 0)
+		if (take(fd, t, f, NULL, 0) < 0)
 			goto out;
 		if (f->type != WIRE_LIST)
 			break;
@@ -326,7 +419,7 @@ static int read_list(int fd, struct list *l)
 				goto out;
 	}
 	if (f->type != WIRE_STATUS || wire_parse_u32(f->p, f->len, &e) < 0) {
-		errno = EPROTO;
+		broken();
 		goto out;
 	}
 	errno = errno_from(e);
@@ -340,6 +433,7 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
                           struct maildrop_msg **msgs, char (**uidls)[STORE_UIDL_MAX + 1], size_t *n)
 {
 	struct list l = {0};
+	uint64_t t;
 	int rc;
 
 	if (!mailbox_id_valid(id) || plen == 0 || plen > WIRE_MAX_PASSWORD) {
@@ -347,10 +441,8 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
 		return -1;
 	}
 	errno = 0;
-	pthread_mutex_lock(&lock);
-	rc = wire_send(fd, WIRE_LOGIN, id, MAILBOX_ID_LEN, pw, plen, -1) < 0 ||
-	     read_list(fd, &l) < 0;
-	pthread_mutex_unlock(&lock);
+	rc = send_frame(fd, WIRE_LOGIN, id, MAILBOX_ID_LEN, pw, plen, &t) < 0 ||
+	     read_list(fd, t, &l) < 0;
 	if (rc) {
 		int saved = errno ? errno : EPROTO;
 		free(l.msgs);
@@ -366,27 +458,7 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
 	return 0;
 }
 
-/* OPEN's answer: MESSAGE (the frame goes to the reader), STATUS 0 with a
- * pipe, or a failure's STATUS. Locked. */
-static int open_reply_locked(int fd, struct wire_frame *f, int *pipe_fd)
-{
-	uint32_t e = EPROTO;
-
-	if (next_frame(fd, f, pipe_fd) < 0)
-		return -1;
-	if (f->type == WIRE_MESSAGE && *pipe_fd < 0)
-		return 0;
-	if (f->type == WIRE_STATUS && wire_parse_u32(f->p, f->len, &e) == 0 && e == 0 &&
-	    *pipe_fd >= 0)
-		return 0;
-	if (*pipe_fd >= 0)
-		close(*pipe_fd);
-	*pipe_fd = -1;
-	errno = f->type == WIRE_STATUS && e != 0 ? errno_from(e) : EPROTO;
-	return -1;
-}
-
-int remote_maildrop_request(int fd, size_t i)
+int remote_maildrop_request(int fd, size_t i, uint64_t *ticket)
 {
 	uint8_t req[4];
 
@@ -395,49 +467,51 @@ int remote_maildrop_request(int fd, size_t i)
 		return -1;
 	}
 	put32(req, (uint32_t)i);
-	return send_locked(fd, WIRE_OPEN, req, sizeof req, NULL, 0, 0);
+	return send_frame(fd, WIRE_OPEN, req, sizeof req, NULL, 0, ticket);
 }
 
-int remote_maildrop_reply(int fd, struct maildrop_reader **r)
+/* OPEN's answer: MESSAGE (the frame goes to the reader), STATUS 0 with a
+ * pipe, or a failure's STATUS. */
+int remote_maildrop_reply(int fd, uint64_t ticket, struct maildrop_reader **r)
 {
 	struct wire_frame *f;
-	int pipe_fd = -1, rc;
+	uint32_t e = EPROTO;
+	int pipe_fd = -1;
 
 	*r = NULL;
 	if ((f = malloc(sizeof *f)) == NULL)
 		return -1;
-	pthread_mutex_lock(&lock);
-	rc = open_reply_locked(fd, f, &pipe_fd);
-	pthread_mutex_unlock(&lock);
-	if (rc < 0) {
+	if (take(fd, ticket, f, &pipe_fd, 1) < 0) {
 		free(f);
 		return -1;
 	}
-	if (pipe_fd < 0)
+	if (f->type == WIRE_MESSAGE && pipe_fd < 0)
 		return store_reader_frame(r, f);
+	if (f->type == WIRE_STATUS && wire_parse_u32(f->p, f->len, &e) == 0 && e == 0 &&
+	    pipe_fd >= 0) {
+		free(f);
+		return store_reader_remote(r, fd, pipe_fd);
+	}
+	if (pipe_fd >= 0)
+		close(pipe_fd);
+	if (f->type == WIRE_STATUS && e != 0)
+		errno = errno_from(e);
+	else
+		broken();
 	free(f);
-	return store_reader_remote(r, fd, pipe_fd);
+	return -1;
 }
 
 int remote_maildrop_end(int fd)
 {
-	struct wire_frame *f = NULL;
-	int err = 0;
+	int rc = 0, err;
 
-	pthread_mutex_lock(&lock);
-	while (!msg_ended && err == 0) {
-		if (f == NULL && (f = malloc(sizeof *f)) == NULL)
-			err = ENOMEM;
-		else if (wire_recv(fd, f, NULL) < 0)
-			err = errno == ECONNRESET ? EIO : errno; /* the helper is gone */
-		else if (!noted(f) || note(f) < 0)
-			err = EPROTO;
-	}
-	if (err == 0)
-		err = msg_err;
-	msg_ended = 0;
-	pthread_mutex_unlock(&lock);
-	free(f);
+	pthread_mutex_lock(&rx.mu);
+	while (rc >= 0 && !rx.msg_ended)
+		rc = pump(fd, 0);
+	err = rc < 0 ? errno : rx.msg_err;
+	rx.msg_ended = 0;
+	pthread_mutex_unlock(&rx.mu);
 	return err;
 }
 
@@ -449,7 +523,7 @@ int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n)
 		if (!msgs[i].deleted)
 			continue;
 		put32(idx, (uint32_t)i);
-		if (send_locked(fd, WIRE_DELE, idx, sizeof idx, NULL, 0, 0) < 0)
+		if (send_frame(fd, WIRE_DELE, idx, sizeof idx, NULL, 0, NULL) < 0)
 			return -1;
 	}
 	return remote_call(fd, WIRE_MCOMMIT, 1);
@@ -463,8 +537,8 @@ int store_helper_seen(const struct store *st, const char *id, const char *key, i
 		errno = EINVAL;
 		return -1;
 	}
-	rc = send_locked(st->cfg->store_helper.fd, add ? WIRE_SEEN_ADD : WIRE_SEEN_HAS, id,
-	                 MAILBOX_ID_LEN, key, WIRE_SEEN_KEY, 1);
+	rc = call(st->cfg->store_helper.fd, add ? WIRE_SEEN_ADD : WIRE_SEEN_HAS, id, MAILBOX_ID_LEN,
+	          key, WIRE_SEEN_KEY);
 	if (rc < 0 && !add && errno == ENOENT)
 		return 0;
 	return rc < 0 ? -1 : add ? 0 : 1;

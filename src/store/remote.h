@@ -10,8 +10,10 @@
 #include "store/internal.h"
 #include "store/wire.h"
 
-/* A delivery is one of the helper's WIRE_SLOTS: *slot gets it. Requests
- * are serialised (the proxy commits in a thread of its own). */
+/* A delivery is one of the helper's WIRE_SLOTS: *slot gets it. Several
+ * threads may use the helper at once (the proxy commits in a thread of
+ * its own); a thread takes the answer to its request (a ticket) before it
+ * waits for anything else. */
 int remote_delivery_begin(int fd, const struct mailbox *const *mbs, size_t n, unsigned *slot);
 /* Sends n bytes in frames of type (WIRE_DATA, or WIRE_TRACE for msgw's
  * trace header); errors of the helper come with prepare/commit. */
@@ -34,8 +36,8 @@ int remote_maildrop_login(int fd, const char *id, const char *pw, size_t plen,
  * remote_maildrop_end the helper answers nothing else). Requests and
  * answers keep their order, so the next message can be asked for before
  * the current one is read. */
-int remote_maildrop_request(int fd, size_t i);
-int remote_maildrop_reply(int fd, struct maildrop_reader **r);
+int remote_maildrop_request(int fd, size_t i, uint64_t *ticket);
+int remote_maildrop_reply(int fd, uint64_t ticket, struct maildrop_reader **r);
 /* The helper's WIRE_MSGEND for the open message: 0 when the whole message
  * verified and was written, else its errno (EBADMSG damaged, EPIPE when
  * we closed the pipe first). */

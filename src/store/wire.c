@@ -44,7 +44,6 @@ static int type_range(uint8_t type, struct range *r)
 	case WIRE_OPEN:
 	case WIRE_DELE:
 	case WIRE_STATUS:
-	case WIRE_COMMITTED:
 	case WIRE_MSGEND:
 		*r = (struct range){4, 4, 1, 0};
 		return 0;
@@ -55,6 +54,9 @@ static int type_range(uint8_t type, struct range *r)
 		return 0;
 	case WIRE_FAILED:
 		*r = (struct range){5, 5, 1, 0};
+		return 0;
+	case WIRE_COMMITTED:
+		*r = (struct range){9, 9, 1, 0};
 		return 0;
 	case WIRE_LIST:
 		*r = (struct range){10, WIRE_MAX_PAYLOAD, 1, 0};

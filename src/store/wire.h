@@ -28,7 +28,7 @@ enum wire_type {
 	WIRE_BEGIN = 1,     /* slot, n ids of MAILBOX_ID_LEN bytes; reply STATUS */
 	WIRE_DATA = 2,      /* slot, 1..64 KiB - 1 of message; no reply */
 	WIRE_PREPARE = 3,   /* slot; reply STATUS */
-	WIRE_COMMIT = 4,    /* slot; reply COMMITTED, or STATUS on failure */
+	WIRE_COMMIT = 4,    /* slot; the helper commits in a thread and sends COMMITTED */
 	WIRE_ABORT = 5,     /* slot; reply STATUS once the tmp/ files are gone */
 	WIRE_LOGIN = 6,     /* id + password; reply LIST* then STATUS */
 	WIRE_OPEN = 7,      /* u32 index; reply MESSAGE (all of a message under 64 KiB),
@@ -47,7 +47,8 @@ enum wire_type {
 	WIRE_LIST = 65,   /* entries: u64 size, u8 uidl length, uidl */
 	WIRE_FAILED = 66, /* slot, u32 errno: a delivery's first failed write,
 	                   * unasked, so the sender can stop early */
-	WIRE_COMMITTED = 67, /* u32 copies de-duplication dropped: COMMIT succeeded */
+	WIRE_COMMITTED = 67, /* slot, u32 errno (0: committed), u32 copies de-duplication
+	                      * dropped; unasked, whenever the commit is done */
 	WIRE_MSGEND = 68,    /* u32 errno: the opened message was written whole (0),
 	                      * damaged (EBADMSG) or the pipe closed early (EPIPE) */
 	WIRE_MESSAGE = 69,   /* the plaintext of the opened message, whole and verified */
