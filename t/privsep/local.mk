@@ -2,9 +2,10 @@
 # root), the store helper's wire protocol (wire-test) and its fuzz target.
 TESTS += t/privsep/attack.t t/privsep/acme-state.t
 EXTRA_DIST += t/privsep/attack.t t/privsep/acme-state.t
-check_PROGRAMS += t/privsep/wire-test
+check_PROGRAMS += t/privsep/wire-test t/privsep/remote-test
 t_privsep_wire_test_LDADD = $(TAP_LIBS)
-TESTS += t/privsep/wire-test
+t_privsep_remote_test_LDADD = $(TAP_LIBS)
+TESTS += t/privsep/wire-test t/privsep/remote-test
 EXTRA_DIST += t/privsep/fuzz.t
 if FUZZING
 check_PROGRAMS += t/privsep/fuzz-wire
