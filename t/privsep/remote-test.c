@@ -82,31 +82,40 @@ static int begin(int fd, int helper, unsigned *slot)
 	return rc;
 }
 
+/* A delivery begun and a thread waiting for its commit, which the fake
+ * helper (sv[1]) has received. */
+static int commit_waiting(int sv[2], pthread_t *th, struct committer *c)
+{
+	unsigned slot;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || begin(sv[0], sv[1], &slot) < 0)
+		return 10;
+	*c = (struct committer){.fd = sv[0], .slot = slot};
+	if (pthread_create(th, NULL, commit_thread, c) != 0)
+		return 10;
+	return expect(sv[1], WIRE_COMMIT) < 0 ? 11 : 0;
+}
+
 /* A commit waits while another thread's call is answered; first: the
  * helper says COMMITTED before (1) or after (0) that answer. */
 static int commit_beside_call(int first)
 {
 	int sv[2];
-	unsigned slot;
 	pthread_t th;
 	struct committer c;
 	int rc;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || begin(sv[0], sv[1], &slot) < 0)
-		return 10;
-	c = (struct committer){.fd = sv[0], .slot = slot};
-	pthread_create(&th, NULL, commit_thread, &c);
-	if (expect(sv[1], WIRE_COMMIT) < 0)
-		return 11;
+	if ((rc = commit_waiting(sv, &th, &c)) != 0)
+		return rc;
 	if (fork() == 0) {
 		int h = sv[1];
 		if (expect(h, WIRE_MCOMMIT) < 0)
 			_exit(1);
-		if (first && committed(h, (uint8_t)slot, 0, 2) < 0)
+		if (first && committed(h, (uint8_t)c.slot, 0, 2) < 0)
 			_exit(1);
 		if (status(h, ENOSPC) < 0)
 			_exit(1);
-		if (!first && committed(h, (uint8_t)slot, 0, 2) < 0)
+		if (!first && committed(h, (uint8_t)c.slot, 0, 2) < 0)
 			_exit(1);
 		_exit(0);
 	}
@@ -195,16 +204,12 @@ static int committed_unknown_slot(void)
 static int helper_gone(void)
 {
 	int sv[2];
-	unsigned slot;
 	pthread_t th;
 	struct committer c;
+	int rc;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || begin(sv[0], sv[1], &slot) < 0)
-		return 10;
-	c = (struct committer){.fd = sv[0], .slot = slot};
-	pthread_create(&th, NULL, commit_thread, &c);
-	if (expect(sv[1], WIRE_COMMIT) < 0)
-		return 11;
+	if ((rc = commit_waiting(sv, &th, &c)) != 0)
+		return rc;
 	close(sv[1]);
 	pthread_join(th, NULL);
 	return c.rc == -1 && c.err != 0 ? 0 : 12;
