@@ -501,7 +501,7 @@ static void write_lock(const struct mailbox *mb, const char *text)
 static void test_maildrop(struct mailbox *mb, const char *pw)
 {
 	struct maildrop *m;
-	struct age_decryptor *d;
+	struct maildrop_reader *d;
 	struct mailbox_stats s;
 	char buf[256], bad[8192];
 	size_t n, total;
@@ -535,9 +535,9 @@ static void test_maildrop(struct mailbox *mb, const char *pw)
 	ok(maildrop_open_message(m, 0, &d) == 0, "maildrop: the first message opens");
 	if (d) {
 		size_t bare = 0;
-		while (total < sizeof buf && (r = age_decrypt_read(d, buf + total, sizeof buf - total)) > 0)
+		while (total < sizeof buf && (r = maildrop_read(d, buf + total, sizeof buf - total)) > 0)
 			total += (size_t)r;
-		age_decrypt_end(d);
+		maildrop_reader_end(d);
 		for (size_t i = 0; i < total; i++)
 			bare += buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r');
 		ok(r == 0 && total > 0 && total + bare == maildrop_get(m, 0)->size,
