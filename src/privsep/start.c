@@ -134,17 +134,6 @@ static _Noreturn void helper_main(const struct privsep *ps, struct config *cfg,
 	_exit(privsep_helper(fd, cfg, ps->role) < 0 ? EX_PROTOCOL : EX_OK);
 }
 
-/* Room for a message's frames while the helper is busy (an fsync, a file
- * to open) and for the messages it reads ahead: the kernel caps the size
- * at net.core.wmem_max, and a smaller buffer only costs waiting. */
-static void roomy(const int sv[2])
-{
-	int size = 1 << 20;
-
-	for (int k = 0; k < 2; k++)
-		(void)setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-}
-
 int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn *c,
                 privsep_session_fn fn, void *arg)
 {
@@ -160,7 +149,6 @@ int privsep_run(const struct privsep *ps, struct config *cfg, const struct conn 
 		log_error("event=privsep error=\"socketpair: %s\"", strerror(errno));
 		return EX_OSERR;
 	}
-	roomy(sv);
 	if ((pid = fork()) < 0) {
 		log_error("event=privsep error=\"fork: %s\"", strerror(errno));
 		close(sv[0]);
