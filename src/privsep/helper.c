@@ -59,17 +59,11 @@ static int hsend(struct helper *h, uint8_t type, const void *a, size_t alen, con
 	return rc;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
-	p[3] = (uint8_t)v;
-}
-
 static int send_u32(struct helper *h, uint8_t type, int v)
 {
 	uint8_t p[4];
 
-	put32(p, (uint32_t)v);
+	wire_put32(p, (uint32_t)v);
 	return hsend(h, type, p, sizeof p, NULL, 0, -1);
 }
 
@@ -259,7 +253,7 @@ static int send_failed(struct helper *h, unsigned slot, int err)
 {
 	uint8_t p[5] = {(uint8_t)slot};
 
-	put32(p + 1, (uint32_t)err);
+	wire_put32(p + 1, (uint32_t)err);
 	return hsend(h, WIRE_FAILED, p, sizeof p, NULL, 0, -1);
 }
 
@@ -272,8 +266,8 @@ static void *commit_main(void *arg)
 
 	errno = 0;
 	rc = delivery_commit(c->d);
-	put32(p + 1, rc < 0 ? (uint32_t)(errno ? errno : EIO) : 0);
-	put32(p + 5, rc < 0 ? 0 : (uint32_t)rc);
+	wire_put32(p + 1, rc < 0 ? (uint32_t)(errno ? errno : EIO) : 0);
+	wire_put32(p + 5, rc < 0 ? 0 : (uint32_t)rc);
 	c->d = NULL;
 	(void)hsend(c->h, WIRE_COMMITTED, p, sizeof p, NULL, 0, -1);
 	return NULL;

@@ -19,12 +19,6 @@
 
 _Static_assert(WIRE_UIDL_MAX == STORE_UIDL_MAX, "wire and store agree on UIDL length");
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
-	p[3] = (uint8_t)v;
-}
-
 /* The one helper socket of this process. Several threads use it (the
  * proxy commits a copy in a thread of its own while the next message
  * arrives), so sending and receiving are apart:
@@ -466,7 +460,7 @@ int remote_maildrop_request(int fd, size_t i, uint64_t *ticket)
 		errno = EINVAL;
 		return -1;
 	}
-	put32(req, (uint32_t)i);
+	wire_put32(req, (uint32_t)i);
 	return send_frame(fd, WIRE_OPEN, req, sizeof req, NULL, 0, ticket);
 }
 
@@ -522,7 +516,7 @@ int remote_maildrop_commit(int fd, const struct maildrop_msg *msgs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (!msgs[i].deleted)
 			continue;
-		put32(idx, (uint32_t)i);
+		wire_put32(idx, (uint32_t)i);
 		if (send_frame(fd, WIRE_DELE, idx, sizeof idx, NULL, 0, NULL) < 0)
 			return -1;
 	}

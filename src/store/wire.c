@@ -72,6 +72,12 @@ static int proto(void)
 	return -1;
 }
 
+void wire_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
+}
+
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -285,26 +291,3 @@ fail:
 	return -1;
 }
 
-int wire_status(int fd, int *got_fd)
-{
-	struct wire_frame f;
-	uint32_t e;
-
-	if (wire_recv(fd, &f, got_fd) < 0)
-		return -1;
-	if (f.type != WIRE_STATUS || wire_parse_u32(f.p, f.len, &e) < 0) {
-		if (got_fd != NULL && *got_fd >= 0) {
-			close(*got_fd);
-			*got_fd = -1;
-		}
-		return proto();
-	}
-	if (e == 0)
-		return 0;
-	if (got_fd != NULL && *got_fd >= 0) {
-		close(*got_fd);
-		*got_fd = -1;
-	}
-	errno = e > 4095 ? EIO : (int)e;
-	return -1;
-}

@@ -75,6 +75,8 @@ int wire_parse_login(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1], 
 int wire_parse_seen(const uint8_t *p, size_t len, char id[MAILBOX_ID_LEN + 1],
                     char key[WIRE_SEEN_KEY + 1]);
 int wire_parse_u32(const uint8_t *p, size_t len, uint32_t *v);
+/* A u32 into a payload, big-endian as every number on the wire. */
+void wire_put32(uint8_t *p, uint32_t v);
 /* One LIST entry at *off; advances *off. uidl gets a NUL. */
 int wire_parse_entry(const uint8_t *p, size_t len, size_t *off, uint64_t *size,
                      char uidl[WIRE_UIDL_MAX + 1]);
@@ -86,7 +88,5 @@ int wire_send(int fd, uint8_t type, const void *a, size_t alen, const void *b, s
  * passed descriptor or -1. 0, or -1 with errno: EPROTO for a bad frame or
  * one cut short, ECONNRESET at the end of the stream between frames. */
 int wire_recv(int fd, struct wire_frame *f, int *got_fd);
-/* For the front end: wait for STATUS; 0, or -1 with errno = the helper's. */
-int wire_status(int fd, int *got_fd);
 
 #endif

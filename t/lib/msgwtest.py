@@ -68,15 +68,6 @@ class Test:
     def like(self, got, sub, name):
         return self.ok(got is not None and sub in got, name, f"     got: {got!r}\n  wanted substring: {sub!r}")
 
-    def todo(self, cond, name, reason, diag=None):
-        """A known failure, reported as TAP TODO: it does not fail the
-        test, and a pass shows up (XPASS) when the cause is gone."""
-        self.n += 1
-        print(f"{'' if cond else 'not '}ok {self.n} - {name} # TODO {reason}", flush=True)
-        if not cond and diag is not None:
-            self.diag(diag)
-        return bool(cond)
-
     def skip(self, reason, name):
         self.n += 1
         print(f"ok {self.n} - {name} # SKIP {reason}", flush=True)

@@ -145,6 +145,12 @@ static void helper(void)
 	n = frame(buf, WIRE_STATUS, "\0\0\0\0", 4);
 	is_int(run_helper(PRIVSEP_POP3, buf, n, &st), -1,
 	       "helper: a reply type as a request refused");
+	n = frame(buf, WIRE_MSGEND, "\0\0\0\0", 4);
+	is_int(run_helper(PRIVSEP_POP3, buf, n, &st), -1, "helper: MSGEND as a request refused");
+	n = frame(buf, WIRE_MESSAGE, "forged", 6);
+	is_int(run_helper(PRIVSEP_SMTP, buf, n, &st), -1, "helper: MESSAGE as a request refused");
+	n = frame(buf, WIRE_COMMITTED, "\0\0\0\0\0\0\0\0\0", 9);
+	is_int(run_helper(PRIVSEP_SMTP, buf, n, &st), -1, "helper: COMMITTED as a request refused");
 	n = frame(buf, WIRE_BEGIN, begin, 17);
 	ok(run_helper(PRIVSEP_SMTP, buf, n, &st) == 0 && st == ENOENT,
 	   "helper: BEGIN for an unknown mailbox answered ENOENT, the session goes on");
