@@ -35,8 +35,10 @@ struct maildrop {
 	struct maildrop_msg *msgs;
 	char (*uidls)[STORE_UIDL_MAX + 1];
 	size_t n;
-	size_t ahead[AHEAD]; /* messages asked of the helper ahead of RETR, in order */
-	uint64_t ticket[AHEAD]; /* their answers' tickets */
+	struct {
+		size_t msg;
+		uint64_t ticket; /* of its answer */
+	} ahead[AHEAD];     /* messages asked of the helper ahead of RETR, in order */
 	size_t nahead;
 	int sub_fd[2];      /* new/ and cur/: messages opened relative to them */
 	int helper;         /* privilege separation: the store helper's socket, or -1 */
@@ -202,7 +204,7 @@ static void drop_ahead(struct maildrop *m)
 	struct maildrop_reader *r;
 
 	for (size_t k = 0; k < m->nahead; k++)
-		if (remote_maildrop_reply(m->helper, m->ticket[k], &r) == 0)
+		if (remote_maildrop_reply(m->helper, m->ahead[k].ticket, &r) == 0)
 			maildrop_reader_end(r);
 	m->nahead = 0;
 }
@@ -210,13 +212,13 @@ static void drop_ahead(struct maildrop *m)
 /* Ask for the messages not deleted after `after` until AHEAD are asked. */
 static void ask_ahead(struct maildrop *m, size_t after)
 {
-	size_t next = m->nahead ? m->ahead[m->nahead - 1] + 1 : after + 1;
+	size_t next = m->nahead ? m->ahead[m->nahead - 1].msg + 1 : after + 1;
 
 	for (; m->nahead < AHEAD && next < m->n; next++)
 		if (!m->msgs[next].deleted) {
-			if (remote_maildrop_request(m->helper, next, &m->ticket[m->nahead]) < 0)
+			if (remote_maildrop_request(m->helper, next, &m->ahead[m->nahead].ticket) < 0)
 				return;
-			m->ahead[m->nahead++] = next;
+			m->ahead[m->nahead++].msg = next;
 		}
 }
 
@@ -229,11 +231,10 @@ static int open_remote(struct maildrop *m, size_t i, struct maildrop_reader **r)
 	uint64_t t;
 	int rc;
 
-	if (m->nahead > 0 && m->ahead[0] == i) {
-		t = m->ticket[0];
+	if (m->nahead > 0 && m->ahead[0].msg == i) {
+		t = m->ahead[0].ticket;
 		m->nahead--;
 		memmove(m->ahead, m->ahead + 1, m->nahead * sizeof *m->ahead);
-		memmove(m->ticket, m->ticket + 1, m->nahead * sizeof *m->ticket);
 	} else {
 		drop_ahead(m);
 		if (remote_maildrop_request(m->helper, i, &t) < 0)

@@ -161,10 +161,11 @@ static int send_frame(int fd, uint8_t type, const void *a, size_t alen, const vo
 	return rc;
 }
 
-/* The next frame of ticket t's answer into f (and its descriptor, or -1,
- * into *got_fd; NULL closes it). last: the answer ends with it, the next
- * ticket's turn. */
-static int take(int fd, uint64_t t, struct wire_frame *f, int *got_fd, int last)
+/* The next frame of ticket t's answer: *f (a frame buffer of the caller's)
+ * and the reader's buffer trade places, so the answer is not copied. Its
+ * descriptor, or -1, goes into *got_fd (NULL closes it). last: the answer
+ * ends with it, the next ticket's turn. */
+static int take(int fd, uint64_t t, struct wire_frame **f, int *got_fd, int last)
 {
 	int rc = 0;
 
@@ -172,17 +173,16 @@ static int take(int fd, uint64_t t, struct wire_frame *f, int *got_fd, int last)
 	while (rc >= 0 && !(rx.parked && rx.turn == t))
 		rc = pump(fd, 0);
 	if (rc >= 0) {
-		f->type = rx.f->type;
-		f->len = rx.f->len;
-		memcpy(f->p, rx.f->p, rx.f->len);
-		wipe(rx.f->p, rx.f->len);
+		struct wire_frame *mine = rx.f;
+		rx.f = *f;
+		*f = mine;
 		if (got_fd != NULL)
 			*got_fd = rx.parked_fd;
 		else if (rx.parked_fd >= 0)
 			close(rx.parked_fd);
 		rx.parked = 0;
 		rx.parked_fd = -1;
-		if (last || f->type == WIRE_STATUS)
+		if (last || mine->type == WIRE_STATUS)
 			rx.turn++;
 		pthread_cond_broadcast(&rx.cv);
 	}
@@ -199,7 +199,7 @@ static int take_status(int fd, uint64_t t, int *got_fd)
 
 	if (got_fd)
 		*got_fd = -1;
-	if (f == NULL || take(fd, t, f, got_fd, 1) < 0)
+	if (f == NULL || take(fd, t, &f, got_fd, 1) < 0)
 		goto out;
 	if (f->type != WIRE_STATUS || wire_parse_u32(f->p, f->len, &e) < 0)
 		broken();
@@ -403,7 +403,7 @@ static int read_list(int fd, uint64_t t, struct list *l)
 	if (f == NULL)
 		return -1;
 	for (;;) {
-		if (take(fd, t, f, NULL, 0) < 0)
+		if (take(fd, t, &f, NULL, 0) < 0)
 			goto out;
 		if (f->type != WIRE_LIST)
 			break;
@@ -475,7 +475,7 @@ int remote_maildrop_reply(int fd, uint64_t ticket, struct maildrop_reader **r)
 	*r = NULL;
 	if ((f = malloc(sizeof *f)) == NULL)
 		return -1;
-	if (take(fd, ticket, f, &pipe_fd, 1) < 0) {
+	if (take(fd, ticket, &f, &pipe_fd, 1) < 0) {
 		free(f);
 		return -1;
 	}
